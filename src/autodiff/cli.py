@@ -1,0 +1,291 @@
+"""The command line: argv -> library -> renderer. Library errors become one
+message on stderr and an exit code; nothing here does math.
+
+Exit codes: 0 success, 1 evaluation error, 2 input or usage error,
+70 internal error (a bug: please report it), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import Any, Callable, NoReturn, Optional
+
+import click
+
+from . import __version__
+from .errors import (
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    AutodiffError,
+    BindingError,
+    InputError,
+    escape_text,
+)
+
+_BINDING_VALUE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+#: option names of `eval`: a variable with one of these names is bound with -D NAME=VALUE
+EVAL_OPTION_NAMES = ("file", "set", "json", "no-nodes", "of", "digits", "max-rows", "max-chars",
+                     "debug", "help")
+
+
+def parse_number(text: str, name: str) -> float:
+    """A binding's value: a finite decimal number, ASCII only."""
+    if not _BINDING_VALUE.match(text):
+        shown = escape_text(text) if text else "an empty value"
+        raise BindingError(f"the value for {name} is not a number: '{shown}' (write a decimal "
+                           "number such as 5, -2.5 or 1e-3)", name)
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise BindingError(f"the value for {name} is too large for a double: {text}", name)
+    return value
+
+
+def parse_bindings(extra: list[str], sets: tuple[str, ...]) -> dict[str, float]:
+    """Bindings from `--NAME VALUE`, `--NAME=VALUE` and `-D NAME=VALUE`."""
+    out: dict[str, float] = {}
+    k = 0
+    while k < len(extra):
+        arg = extra[k]
+        if not arg.startswith("--"):
+            raise click.UsageError(f"unexpected argument '{escape_text(arg)}': bind variables "
+                                   "as --NAME VALUE or -D NAME=VALUE")
+        name, eq, value = arg[2:].partition("=")
+        if not _NAME.match(name):
+            raise click.UsageError(f"no such option '--{escape_text(name)}'; a variable binding "
+                                   "is --NAME VALUE with NAME a variable of the program")
+        if not eq:
+            if k + 1 >= len(extra):
+                raise click.UsageError(f"--{name} needs a value: --{name} VALUE")
+            k += 1
+            value = extra[k]
+        out[name] = parse_number(value, name)
+        k += 1
+    for item in sets:
+        name, eq, value = item.partition("=")
+        name = name.strip()
+        if not eq or not _NAME.match(name):
+            raise click.UsageError(f"-D expects NAME=VALUE, got '{escape_text(item)}'")
+        out[name] = parse_number(value.strip(), name)
+    return out
+
+
+def read_program(program: Optional[str], file: Optional[str]) -> tuple[str, str]:
+    """The program text and where it came from ('' for the command line)."""
+    if file is not None and program is not None:
+        raise click.UsageError("give the program either as an argument or with -f FILE, not both")
+    if file is None and program is None:
+        raise click.UsageError("missing the program: autodiff eval 'J = 3*(a + b*c)' --a 5 ...")
+    if file is None and program != "-":
+        assert program is not None
+        return program, ""
+    source = "<stdin>" if file in (None, "-") else str(file)
+    try:
+        if source == "<stdin>":
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(str(file), "rb") as fh:
+                raw = fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot read {escape_text(source)}: {exc.strerror}") from None
+    try:
+        return raw.decode("utf-8"), source
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{escape_text(source)} is not valid UTF-8: byte 0x{raw[exc.start]:02x} "
+                         f"at byte offset {exc.start}") from None
+
+
+def fail(error: AutodiffError, *, as_json: bool = False) -> NoReturn:
+    if as_json:
+        from .render import dumps, error_dict
+
+        click.echo(dumps(error_dict(error)))
+    click.echo(f"error: {error.render()}", err=True)
+    sys.exit(error.exit_code)
+
+
+def run_guarded(body: Callable[[], None], *, debug: bool, as_json: bool = False) -> None:
+    """Run a command body, translating errors: library errors to their exit
+    codes, a broken pipe to a quiet exit, Ctrl-C to 130, and a bug to 70."""
+    try:
+        body()
+        sys.stdout.flush()
+    except AutodiffError as exc:
+        fail(exc, as_json=as_json)
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except (click.exceptions.Exit, click.ClickException, SystemExit):
+        raise
+    except Exception:  # noqa: BLE001 - the one place a bug becomes a message
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        click.echo("error: internal error in autodiff (a bug). Please report it with the command "
+                   "you ran; --debug shows the traceback.", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    # The reader went away (`| head`): stop quietly. Point stdout at devnull so
+    # that the interpreter's final flush does not complain.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+    sys.exit(0)
+
+
+class _Group(click.Group):
+    """Commands load their modules on first use, to keep start-up short."""
+
+    lazy = {
+        "graph": ("autodiff.cli_graph", "graph_cmd"),
+        "explain": ("autodiff.cli_graph", "explain_cmd"),
+        "check": ("autodiff.cli_check", "check_cmd"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._available()))
+
+    def _available(self) -> list[str]:
+        import importlib.util
+
+        return [name for name, (mod, _) in self.lazy.items() if importlib.util.find_spec(mod)]
+
+    def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
+        cmd = super().get_command(ctx, name)
+        if cmd is None and name in self.lazy and name in self._available():
+            import importlib
+
+            mod, attr = self.lazy[name]
+            cmd = getattr(importlib.import_module(mod), attr)
+        return cmd
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="autodiff")
+def cli() -> None:
+    """autodiff: differentiate a formula and show its computation graph.
+
+    \b
+    Example:
+      autodiff eval "J = 3*(a + b*c)" --a 5 --b 3 --c 2
+
+    Run `autodiff eval --help` for the language, bindings, output formats
+    and exit codes.
+    """
+
+
+EVAL_HELP = f"""Evaluate PROGRAM at the given variable values and differentiate it.
+
+\b
+PROGRAM is one or more statements separated by ';' or new lines:
+  autodiff eval "J = 3*(a + b*c)" --a 5 --b 3 --c 2
+  autodiff eval "u = b*c; v = a + u; J = 3*v" --a 5 --b 3 --c 2
+  autodiff eval - --x 2 < model.ad        (the program from stdin)
+  autodiff eval -f model.ad --x 2         (the program from a file)
+
+\b
+Bind every variable the output uses, after PROGRAM:
+  --NAME VALUE, --NAME=VALUE   e.g. --a 5 --b=-2.5 --c 1e-3
+  -D NAME=VALUE, --set ...     for any name, including the names of this
+                               command's options: {', '.join(EVAL_OPTION_NAMES)}
+Values are finite decimal numbers.
+
+\b
+Output: a table of every node (its operation, value, the local factor on
+each incoming edge, and its adjoint), then the gradient. --json prints one
+JSON object instead (schema 1, see the README).
+
+\b
+Exit codes: 0 success; 1 evaluation error (a value or derivative undefined
+or not finite, naming the node); 2 input or usage error (syntax, unknown
+function, wrong number of arguments, bad binding); 70 internal error;
+130 interrupted.
+"""
+
+
+@cli.command("eval", help=EVAL_HELP, context_settings={
+    "ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [BINDINGS]...")
+@click.option("-f", "--file", "file", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Read the program from FILE ('-' for stdin).")
+@click.option("-D", "--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="Bind a variable (repeatable); works for any name.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (schema 1).")
+@click.option("--no-nodes", is_flag=True, help="With --json: leave out the per-node trace.")
+@click.option("--of", "output", metavar="NAME", help="Differentiate the assigned NAME instead of "
+              "the last statement.")
+@click.option("--digits", type=click.IntRange(1, 17), metavar="N",
+              help="Show numbers in the table with N significant digits (default: all, "
+              "shortest round-trip).")
+@click.option("--max-rows", type=click.IntRange(2, None), default=200, show_default=True,
+              help="Table rows to show before eliding the middle of a large graph.")
+@click.option("--max-chars", type=click.IntRange(1, None), default=50_000_000, show_default=True,
+              help="Refuse programs longer than this many characters.")
+@click.option("--debug", is_flag=True, help="Show a Python traceback for internal errors.")
+def eval_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], as_json: bool,
+             no_nodes: bool, output: Optional[str], digits: Optional[int], max_rows: int,
+             max_chars: int, debug: bool) -> None:
+    def body() -> None:
+        program, extra = _split_program(args, file)
+        bindings = parse_bindings(extra, sets)
+        text, source = read_program(program, file)
+        from . import parser
+        from .evaluate import evaluate
+
+        parser.LIMITS["max_chars"] = max_chars
+        graph = parser.parse(text, source=source)
+        selected = graph.select(output)
+        result = evaluate(selected, bindings, keep_local=not (as_json and no_nodes),
+                          allowed=set(graph.variables))
+        if as_json:
+            from .render import dumps, result_dict
+
+            click.echo(dumps(result_dict(result, nodes=not no_nodes)))
+        else:
+            _print_table(result, digits, max_rows)
+
+    run_guarded(body, debug=debug, as_json=as_json)
+
+
+def _split_program(args: tuple[str, ...], file: Optional[str]) -> tuple[Optional[str], list[str]]:
+    if file is not None:
+        return None, list(args)
+    if not args:
+        return None, []
+    first = args[0]
+    if first.startswith("--") or (first.startswith("-") and first != "-" and len(first) > 1
+                                  and not first[1].isdigit() and first[1] != "."):
+        raise click.UsageError("the program comes first, then the bindings: "
+                               "autodiff eval 'J = 3*(a + b*c)' --a 5 --b 3 --c 2")
+    return first, list(args[1:])
+
+
+def _print_table(result: Any, digits: Optional[int], max_rows: int) -> None:
+    from rich.console import Console
+
+    from .table import result_renderable
+
+    console = Console(highlight=False, emoji=False, markup=False)
+    console.print(result_renderable(result, digits=digits, max_rows=max_rows))
+
+
+def main() -> None:
+    try:
+        cli(prog_name="autodiff")
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+
+
+__all__ = ["cli", "main", "EXIT_INPUT"]

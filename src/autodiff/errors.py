@@ -1,0 +1,173 @@
+"""Typed errors. Each carries what its message needs; the CLI only translates them.
+
+Exit codes (documented in the README): 0 success, 1 evaluation error,
+2 input or usage error, 70 internal error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+__all__ = [
+    "AutodiffError",
+    "InputError",
+    "SyntaxProblem",
+    "ProgramError",
+    "BindingError",
+    "EvaluationError",
+    "escape_text",
+]
+
+EXIT_OK = 0
+EXIT_EVALUATION = 1
+EXIT_INPUT = 2
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+
+def escape_text(text: str) -> str:
+    """Show control, zero-width and bidi characters as escapes, so that no
+    terminal or markup interprets user text inside a message."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0:
+            out.append({"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(ch, f"\\x{code:02x}"))
+        elif code in _INVISIBLE or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_INVISIBLE = {0x00AD, 0x034F, 0x061C, 0x180E, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F,
+              0x2028, 0x2029, 0x2060, 0xFEFF}
+
+
+class AutodiffError(Exception):
+    """Base class of every error autodiff reports to a user."""
+
+    kind = "error"
+    exit_code = EXIT_INPUT
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def details(self) -> dict[str, Any]:
+        """Extra JSON fields for this error (position, node, ...)."""
+        return {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "message": self.message, **self.details()}
+
+    def render(self) -> str:
+        """The full text shown on stderr (without the leading 'error: ')."""
+        return self.message
+
+
+class InputError(AutodiffError):
+    """Bad input that is the user's to fix (exit code 2)."""
+
+    kind = "input"
+
+
+class SyntaxProblem(InputError):
+    """A syntax error (or an unknown function, a wrong number of arguments, a
+    name problem) at a position in the program text."""
+
+    kind = "syntax"
+
+    def __init__(self, message: str, text: str, pos: int, *, kind: Optional[str] = None,
+                 expected: Optional[list[str]] = None, source: str = "") -> None:
+        super().__init__(message)
+        if kind:
+            self.kind = kind
+        self.text = text
+        self.pos = pos
+        self.expected = expected or []
+        self.source = source  # e.g. a file name; "" for the command line
+        self.line, self.column, self.line_text = locate(text, pos)
+
+    def details(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"line": self.line, "column": self.column}
+        if self.expected:
+            d["expected"] = self.expected
+        return d
+
+    def render(self) -> str:
+        where = f"{self.source}:" if self.source else ""
+        line = self.line_text
+        # Show at most ~100 columns around the caret, escaped.
+        start = max(0, self.column - 1 - 60)
+        shown_before = escape_text(line[start:self.column - 1])
+        shown = escape_text(line[start:start + 120])
+        prefix = "..." if start else ""
+        suffix = "..." if len(line) > start + 120 else ""
+        caret = " " * (len(prefix) + len(shown_before)) + "^"
+        return (f"{self.message}\n  at {where}line {self.line}, column {self.column}:\n"
+                f"    {prefix}{shown}{suffix}\n    {caret}")
+
+
+def locate(text: str, pos: int) -> tuple[int, int, str]:
+    """1-based line and column of character offset `pos`, and that line's text."""
+    pos = max(0, min(pos, len(text)))
+    line = text.count("\n", 0, pos) + 1
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    if end < 0:
+        end = len(text)
+    return line, pos - start + 1, text[start:end].rstrip("\r")
+
+
+class ProgramError(InputError):
+    """A well-formed program that is not valid as a whole (no such output, ...)."""
+
+    kind = "program"
+
+
+class BindingError(InputError):
+    """A missing, unused, or malformed variable binding."""
+
+    kind = "binding"
+
+    def __init__(self, message: str, name: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.name = name
+
+    def details(self) -> dict[str, Any]:
+        return {"name": self.name} if self.name is not None else {}
+
+
+class EvaluationError(AutodiffError):
+    """A value or local derivative that is undefined or not finite (exit code 1).
+
+    `node` is the node's name, `op` its operation, `expression` how it reads
+    (``log(t1)``), `inputs` the names and values of its inputs.
+    """
+
+    exit_code = EXIT_EVALUATION
+
+    def __init__(self, kind: str, message: str, *, node: str, op: str, expression: str,
+                 inputs: list[tuple[str, float]], hint: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.node = node
+        self.op = op
+        self.expression = expression
+        self.inputs = inputs
+        self.hint = hint
+
+    def details(self) -> dict[str, Any]:
+        from .numfmt import json_number
+
+        d: dict[str, Any] = {"node": self.node, "op": self.op, "expression": self.expression,
+                             "inputs": {n: json_number(v) for n, v in self.inputs}}
+        if self.hint:
+            d["hint"] = self.hint
+        return d
+
+    def render(self) -> str:
+        return self.message + (f"\n  hint: {self.hint}" if self.hint else "")

@@ -1,0 +1,315 @@
+"""Forward values, then one reverse sweep for every adjoint.
+
+`forward` is a loop over the node list; `backward` is the same loop reversed:
+for each operation node, from the output back, it computes the local factor on
+each incoming edge (∂node/∂input, from the ops table) and adds
+adjoint(node) × local factor to the input's adjoint. Only nodes that depend on
+a variable take part in the reverse sweep.
+
+Any value or factor that is undefined or not finite stops the evaluation with
+an EvaluationError naming the node, its operation and its input values.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+from .errors import BindingError, EvaluationError
+from .graph import Graph
+from .numfmt import format_number
+from .ops import CONSTANTS, Op
+
+__all__ = ["Result", "evaluate", "forward", "backward", "check_bindings"]
+
+_isfinite = math.isfinite
+
+
+@dataclass
+class Result:
+    """Everything one evaluation computed."""
+
+    graph: Graph
+    bindings: dict[str, float]
+    values: list[float]
+    adjoints: list[float]
+    #: per node, the local factor on each incoming edge (None: edge from a
+    #: constant); empty when the evaluation was asked not to keep them
+    local: list[Optional[tuple[Optional[float], ...]]] = field(default_factory=list)
+    #: node index -> the conventions applied there at a non-differentiable point
+    conventions: dict[int, list[str]] = field(default_factory=dict)
+
+    @property
+    def output(self) -> str:
+        return self.graph.output_name
+
+    @property
+    def value(self) -> float:
+        return self.values[self.graph.output]
+
+    def local_factors(self, i: int) -> dict[str, float]:
+        """Node i's local factors by input name. An input used twice (x * x)
+        gets the sum of its edges' factors: the partial derivative itself."""
+        factors = self.local[i] if self.local else None
+        if factors is None:
+            return {}
+        names = self.graph.names()
+        out: dict[str, float] = {}
+        for j, d in zip(self.graph.args(i), factors, strict=True):
+            if d is not None:
+                out[names[j]] = out.get(names[j], 0.0) + d
+        return out
+
+    @property
+    def gradient(self) -> dict[str, float]:
+        """∂output/∂variable for each variable the output depends on."""
+        adj, var = self.adjoints, self.graph.variables
+        return {name: adj[var[name]] for name in self.graph.output_variables()}
+
+
+def check_bindings(graph: Graph, bindings: Mapping[str, float],
+                   allowed: Optional[set[str]] = None) -> dict[str, float]:
+    """Validate bindings against the graph: every variable bound, each value a
+    finite float, no binding for a name the program does not use."""
+    allowed_names = allowed if allowed is not None else set(graph.variables)
+    out: dict[str, float] = {}
+    for name, value in bindings.items():
+        if name in CONSTANTS:
+            raise BindingError(f"{name} is a constant ({format_number(CONSTANTS[name])}) and "
+                               "cannot be bound", name)
+        if name in graph.assigned and name not in graph.variables:
+            raise BindingError(f"{name} is assigned by the program, so it cannot be bound", name)
+        if name not in allowed_names:
+            used = ", ".join(graph.variables) or "none"
+            raise BindingError(f"a value was given for {name}, but the program does not use "
+                               f"{name} (its variables: {used})", name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise BindingError(f"the value for {name} is not a number: {value!r}", name)
+        try:
+            x = float(value)
+        except OverflowError:
+            raise BindingError(f"the value for {name} is too large for a double", name) from None
+        if not _isfinite(x):
+            raise BindingError(f"the value for {name} must be a finite number, got {value!r}", name)
+        out[name] = x
+    missing = [v for v in graph.output_variables() if v not in out]
+    if missing:
+        how = " ".join(f"--{v} VALUE" for v in missing)
+        noun = "variable" if len(missing) == 1 else "variables"
+        raise BindingError(f"no value for the {noun} {', '.join(missing)}: bind with {how} "
+                           f"(or -D {missing[0]}=VALUE)", missing[0])
+    return out
+
+
+def forward(graph: Graph, bindings: Mapping[str, float]) -> list[float]:
+    """Every node's value. `bindings` must have been checked."""
+    values: list[float] = [0.0 if v is None else v for v in graph.leaf]
+    for name, i in graph.variables.items():
+        if name in bindings:
+            values[i] = bindings[name]
+    ops, arg0, arg1 = graph.op, graph.arg0, graph.arg1
+    i = 0
+    try:
+        for i in range(graph.output + 1):
+            op = ops[i]
+            if op is not None:
+                b = arg1[i]
+                if b >= 0:
+                    values[i] = op.value(values[arg0[i]], values[b])
+                else:
+                    values[i] = op.value(values[arg0[i]])
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError) as exc:
+        raise _value_error(graph, values, i, exc) from None
+    if not all(map(_isfinite, values)):
+        i = next(k for k, v in enumerate(values) if not _isfinite(v))
+        raise _value_error(graph, values, i, OverflowError())
+    return values
+
+
+def backward(graph: Graph, values: list[float], keep_local: bool = True
+             ) -> tuple[list[float], list[Optional[tuple[Optional[float], ...]]], dict[int, list[str]]]:
+    """Adjoints of every node (and, if `keep_local`, each edge's local factor),
+    in one sweep from the output back to the inputs."""
+    n = len(values)
+    adj = [0.0] * n
+    out = graph.output
+    adj[out] = 1.0
+    ops, arg0, arg1, active = graph.op, graph.arg0, graph.arg1, graph.active
+    local: list[Optional[tuple[Optional[float], ...]]] = [None] * n if keep_local else []
+    conventions: dict[int, list[str]] = {}
+    i = out
+    k = 0
+    try:
+        for i in range(out, -1, -1):
+            op = ops[i]
+            if op is None or not active[i]:
+                continue
+            g = adj[i]
+            a = arg0[i]
+            b = arg1[i]
+            if b < 0:
+                k = 0
+                d = op.partials[0].fn(values[a], values[i])
+                adj[a] += g * d
+                if keep_local:
+                    local[i] = (d,)
+            else:
+                x, y, v = values[a], values[b], values[i]
+                da = db = None
+                if active[a]:
+                    k = 0
+                    da = op.partials[0].fn(x, y, v)
+                    adj[a] += g * da
+                if active[b]:
+                    k = 1
+                    db = op.partials[1].fn(x, y, v)
+                    adj[b] += g * db
+                if keep_local:
+                    local[i] = (da, db)
+            if op.has_kinks:
+                notes = _kinks(graph, op, i, values)
+                if notes:
+                    conventions[i] = notes
+    except (ValueError, ZeroDivisionError, OverflowError) as exc:
+        raise _derivative_error(graph, values, i, k, exc) from None
+    if not all(map(_isfinite, adj)) or (keep_local and not _locals_finite(local)):
+        raise _find_nonfinite(graph, values)
+    return adj, local, conventions
+
+
+def _locals_finite(local: list[Optional[tuple[Optional[float], ...]]]) -> bool:
+    for t in local:
+        if t is not None:
+            for d in t:
+                if d is not None and not _isfinite(d):
+                    return False
+    return True
+
+
+def _kinks(graph: Graph, op: Op, i: int, values: list[float]) -> list[str]:
+    args = graph.args(i)
+    xs = [values[j] for j in args]
+    notes = []
+    for k, j in enumerate(args):
+        p = op.partials[k]
+        if p.kink is not None and graph.active[j]:
+            note = p.kink(*xs)
+            if note and note not in notes:
+                notes.append(note)
+    return notes
+
+
+def evaluate(graph: Graph, bindings: Mapping[str, float], *, keep_local: bool = True,
+             allowed: Optional[set[str]] = None) -> Result:
+    """Check the bindings, run the forward pass and the reverse sweep."""
+    bound = check_bindings(graph, bindings, allowed)
+    values = forward(graph, bound)
+    adj, local, conventions = backward(graph, values, keep_local)
+    return Result(graph, bound, values, adj, local, conventions)
+
+
+# ---------------------------------------------------------------- error reports
+
+
+def _inputs_text(graph: Graph, values: list[float], i: int) -> tuple[str, list[tuple[str, float]]]:
+    names = graph.names()
+    seen: list[tuple[str, float]] = []
+    parts = []
+    for j in graph.args(i):
+        item = (names[j], values[j])
+        if item in seen:
+            continue
+        seen.append(item)
+        if graph.op[j] is None and graph.leaf[j] is not None:
+            continue  # a constant shows itself
+        parts.append(f"{names[j]} = {format_number(values[j])}")
+    return ", ".join(parts), seen
+
+
+def _value_error(graph: Graph, values: list[float], i: int, exc: Exception) -> EvaluationError:
+    names = graph.names()
+    op = graph.op[i]
+    assert op is not None
+    expr = graph.expression(i, names)
+    shown, inputs = _inputs_text(graph, values, i)
+    where = f"at node {names[i]} = {expr}" + (f" with {shown}" if shown else "")
+    xs = [values[j] for j in graph.args(i)]
+    hint = ""
+    if isinstance(exc, ZeroDivisionError) or (op.name == "pow" and xs[0] == 0.0 and xs[1] < 0):
+        kind, what = "division_by_zero", "division by zero"
+        if op.name == "log":
+            what = "division by zero (logarithm to base 1)"
+    elif isinstance(exc, OverflowError):
+        kind, what = "overflow", "overflow: the value is too large for a double"
+        if op.name == "exp":
+            hint = ("log(1 + exp(x)) is softplus(x), and log(1 + y) is log1p(y): "
+                    "both stay finite where exp overflows")
+    else:
+        kind = "domain"
+        what = f"{op.name} is undefined here"
+        if op.name == "pow" and xs[0] < 0:
+            what = ("a negative base to a non-integer power is undefined "
+                    "(autodiff never returns complex numbers)")
+        elif op.domain:
+            what = f"{op.name} is undefined here (it needs {op.domain})"
+    return EvaluationError(kind, f"{what}, {where}", node=names[i], op=op.name, expression=expr,
+                           inputs=inputs, hint=hint)
+
+
+def _derivative_error(graph: Graph, values: list[float], i: int, k: int, exc: Exception) -> EvaluationError:
+    names = graph.names()
+    op = graph.op[i]
+    assert op is not None
+    expr = graph.expression(i, names)
+    shown, inputs = _inputs_text(graph, values, i)
+    args = graph.args(i)
+    wrt = names[args[k]]
+    formula = op.partials[k].formula
+    if isinstance(exc, ZeroDivisionError):
+        how = "infinite"
+    elif isinstance(exc, OverflowError):
+        how = "too large for a double"
+    else:
+        how = "undefined"
+    if op.name == "pow" and k == 1 and values[args[0]] < 0:
+        how = "undefined (it needs log of the negative base)"
+    message = (f"the local derivative ∂{names[i]}/∂{wrt} = {formula} is {how}, at node "
+               f"{names[i]} = {expr}" + (f" with {shown}" if shown else ""))
+    return EvaluationError("derivative", message, node=names[i], op=op.name, expression=expr,
+                           inputs=inputs)
+
+
+def _find_nonfinite(graph: Graph, values: list[float]) -> EvaluationError:
+    """Slow path: redo the sweep, checking each factor and adjoint, to name the
+    first edge where a non-finite number appears."""
+    n = len(values)
+    adj = [0.0] * n
+    adj[graph.output] = 1.0
+    names = graph.names()
+    for i in range(graph.output, -1, -1):
+        op = graph.op[i]
+        if op is None or not graph.active[i]:
+            continue
+        args = graph.args(i)
+        xs = [values[j] for j in args]
+        for k, j in enumerate(args):
+            if not graph.active[j]:
+                continue
+            d = op.partials[k].fn(*xs, values[i])
+            expr = graph.expression(i, names)
+            shown, inputs = _inputs_text(graph, values, i)
+            if not _isfinite(d):
+                return EvaluationError(
+                    "derivative",
+                    f"the local derivative ∂{names[i]}/∂{names[j]} = {op.partials[k].formula} "
+                    f"overflows, at node {names[i]} = {expr} with {shown}",
+                    node=names[i], op=op.name, expression=expr, inputs=inputs)
+            adj[j] += adj[i] * d
+            if not _isfinite(adj[j]):
+                return EvaluationError(
+                    "overflow",
+                    f"overflow: the adjoint ∂{graph.output_name}/∂{names[j]} is too large for a "
+                    f"double, at the edge from {names[j]} into node {names[i]} = {expr}",
+                    node=names[i], op=op.name, expression=expr, inputs=inputs)
+    raise AssertionError("a non-finite adjoint was detected but not found")  # pragma: no cover

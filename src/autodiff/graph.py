@@ -1,0 +1,373 @@
+"""The computation graph: an ordered, single-assignment list of nodes.
+
+Node ``i`` is a variable (an input), a constant, or an operation whose
+arguments are earlier nodes (so the list is in topological order). The lists
+are parallel arrays rather than objects per node, which keeps a 1e6-node graph
+small and the evaluation loops tight:
+
+    op[i]    the Op row for an operation node, None for a leaf
+    arg0[i]  its first argument's index (-1 for a leaf)
+    arg1[i]  its second argument's index (-1 for a leaf or a unary operation)
+    leaf[i]  a constant's value; None for a variable or an operation
+    active   active[i] is 1 when node i depends on a variable (only such
+             nodes have adjoints, and only edges from them local factors)
+
+The `Builder` makes a graph while the program is parsed: identical
+subexpressions become one node (common-subexpression elimination), a variable
+used twice is one node, and names assigned by statements label their nodes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from .errors import ProgramError, SyntaxProblem
+from .numfmt import format_number
+from .ops import CONSTANTS, FUNCTIONS, OPERATORS, OPS, Op, function_arities
+
+__all__ = ["Graph", "Builder"]
+
+_CODE = {id(op): i for i, op in enumerate(OPS)}
+
+
+@dataclass
+class Graph:
+    """A program lowered to a DAG. See the module docstring for the layout."""
+
+    op: list[Optional[Op]] = field(default_factory=list)
+    arg0: list[int] = field(default_factory=list)
+    arg1: list[int] = field(default_factory=list)
+    leaf: list[Optional[float]] = field(default_factory=list)
+    active: bytearray = field(default_factory=bytearray)
+    #: node index -> the name the program gave it (variables, constants,
+    #: assigned statements); other operation nodes get generated names
+    given: dict[int, str] = field(default_factory=dict)
+    #: variable name -> node index, in order of first use
+    variables: dict[str, int] = field(default_factory=dict)
+    #: assigned name -> node index, in statement order (several names may
+    #: share a node: `w = u`, or two statements with the same expression)
+    assigned: dict[str, int] = field(default_factory=dict)
+    #: the output node and its name
+    output: int = -1
+    output_name: str = ""
+    #: the program text it came from (for messages); "" if built by hand
+    text: str = ""
+    _names: Optional[list[str]] = None
+
+    def __len__(self) -> int:
+        return len(self.op)
+
+    # -- names ------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        """Every node's name: the program's, else t1, t2, ... in order,
+        skipping names the program uses. Computed once, on demand."""
+        if self._names is None:
+            taken = set(self.given.values()) | set(self.assigned) | set(self.variables)
+            names: list[str] = []
+            k = 0
+            given = self.given
+            for i in range(len(self.op)):
+                name = given.get(i)
+                if name is None:
+                    k += 1
+                    while f"t{k}" in taken:
+                        k += 1
+                    name = f"t{k}"
+                names.append(name)
+            self._names = names
+        return self._names
+
+    def args(self, i: int) -> tuple[int, ...]:
+        a, b = self.arg0[i], self.arg1[i]
+        return () if a < 0 else ((a,) if b < 0 else (a, b))
+
+    def expression(self, i: int, names: Optional[list[str]] = None) -> str:
+        """How node i reads in terms of its inputs: ``b * c``, ``log(t1)``."""
+        names = names if names is not None else self.names()
+        op = self.op[i]
+        if op is None:
+            return "input" if self.leaf[i] is None else "constant"
+        parts = [names[j] for j in self.args(i)]
+        return write_op(op, parts)
+
+    # -- selecting the output ---------------------------------------------
+
+    def select(self, name: Optional[str] = None) -> Graph:
+        """The graph of one output: only nodes it depends on (variables of the
+        program are kept, as leaves). `name` is an assigned name, or None for
+        the last statement."""
+        if name is None:
+            if self.output < 0:
+                raise ProgramError("the program has no statements")
+            return self
+        if name not in self.assigned:
+            if name in self.variables:
+                raise ProgramError(f"--of {name}: {name} is an input variable, not an assigned name")
+            close = difflib.get_close_matches(name, list(self.assigned), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            known = ", ".join(self.assigned) or "none"
+            raise ProgramError(f"--of {name}: no statement assigns {name}{hint}; assigned names: {known}")
+        g = self.prune(self.assigned[name])
+        g.output_name = name
+        return g
+
+    def prune(self, out: int) -> Graph:
+        n = len(self.op)
+        need = bytearray(n)
+        need[out] = 1
+        arg0, arg1 = self.arg0, self.arg1
+        for i in range(out, -1, -1):
+            if need[i]:
+                a = arg0[i]
+                if a >= 0:
+                    need[a] = 1
+                    b = arg1[i]
+                    if b >= 0:
+                        need[b] = 1
+        for i in self.variables.values():
+            need[i] = 1
+        if need.count(1) == n and out == n - 1:
+            g = Graph(**{k: getattr(self, k) for k in _FIELDS})
+            g.output = out
+            return g
+        new = [-1] * n
+        g = Graph(variables={}, assigned={}, text=self.text)
+        for i in range(n):
+            if need[i]:
+                new[i] = len(g.op)
+                a, b = arg0[i], arg1[i]
+                g.op.append(self.op[i])
+                g.arg0.append(new[a] if a >= 0 else -1)
+                g.arg1.append(new[b] if b >= 0 else -1)
+                g.leaf.append(self.leaf[i])
+                g.active.append(self.active[i])
+                if i in self.given:
+                    g.given[new[i]] = self.given[i]
+        g.variables = {v: new[i] for v, i in self.variables.items()}
+        g.assigned = {v: new[i] for v, i in self.assigned.items() if new[i] >= 0}
+        g.output = new[out]
+        g.output_name = self.output_name
+        return g
+
+    def output_variables(self) -> list[str]:
+        """The variables the output depends on, in order of first use."""
+        active = self.active
+        reach = bytearray(len(self.op))
+        reach[self.output] = 1
+        for i in range(self.output, -1, -1):
+            if reach[i] and active[i]:
+                for j in self.args(i):
+                    reach[j] = 1
+        return [v for v, i in self.variables.items() if reach[i]]
+
+
+_FIELDS = ("op", "arg0", "arg1", "leaf", "active", "given", "variables", "assigned", "output",
+           "output_name", "text")
+
+
+def write_op(op: Op, parts: list[str]) -> str:
+    """Write an operation applied to argument texts: ``b * c``, ``-x``, ``exp(t1)``."""
+    if op.symbol:
+        parts = [f"({p})" if p.startswith("-") else p for p in parts]  # (-8) ^ t1
+        if len(parts) == 2:
+            return f"{parts[0]} {op.symbol} {parts[1]}"
+        return f"{op.symbol}{parts[0]}"
+    return f"{op.name}({', '.join(parts)})"
+
+
+class Builder:
+    """Builds a Graph from parser callbacks (one method per grammar alias)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.g = Graph(text=text)
+        self.cse: dict[Any, int] = {}
+        self.var_pos: dict[str, int] = {}
+        self.assign_pos: dict[str, int] = {}
+        self.statements: list[Optional[str]] = []  # assigned name, or None for a bare expression
+        self.bare_pos = -1
+        self.at = 0  # position of the parser's lookahead token, kept current by the parser
+
+    # -- leaves
+
+    def _const(self, value: float, name: str) -> int:
+        key = ("c", name)
+        i = self.cse.get(key)
+        if i is None:
+            g = self.g
+            i = len(g.op)
+            g.op.append(None)
+            g.arg0.append(-1)
+            g.arg1.append(-1)
+            g.leaf.append(value)
+            g.active.append(0)
+            g.given[i] = name
+            self.cse[key] = i
+        return i
+
+    def number(self, tok: Any) -> int:
+        text = tok.group()
+        value = float(text)
+        if value == math.inf:
+            raise SyntaxProblem(f"the number {text} is too large for a double (max about 1.8e308)",
+                                self.text, tok.start(), kind="number")
+        return self._const(value, format_number(value))
+
+    def name(self, tok: Any) -> int:
+        name = tok.group()
+        g = self.g
+        i = g.assigned.get(name)
+        if i is not None:
+            return i
+        i = g.variables.get(name)
+        if i is not None:
+            return i
+        if name in CONSTANTS:
+            return self._const(CONSTANTS[name], name)
+        i = len(g.op)
+        g.op.append(None)
+        g.arg0.append(-1)
+        g.arg1.append(-1)
+        g.leaf.append(None)
+        g.active.append(1)
+        g.given[i] = name
+        g.variables[name] = i
+        self.var_pos[name] = tok.start()
+        return i
+
+    # -- operations
+
+    def _node(self, op: Op, a: int, b: int = -1) -> int:
+        key = (_CODE[id(op)], a, b)
+        i = self.cse.get(key)
+        if i is None:
+            g = self.g
+            i = len(g.op)
+            g.op.append(op)
+            g.arg0.append(a)
+            g.arg1.append(b)
+            g.leaf.append(None)
+            act = g.active
+            act.append(act[a] | act[b] if b >= 0 else act[a])
+            self.cse[key] = i
+        return i
+
+    def add(self, a: int, b: int) -> int:
+        return self._node(_ADD, a, b)
+
+    def sub(self, a: int, b: int) -> int:
+        return self._node(_SUB, a, b)
+
+    def mul(self, a: int, b: int) -> int:
+        return self._node(_MUL, a, b)
+
+    def div(self, a: int, b: int) -> int:
+        return self._node(_DIV, a, b)
+
+    def pow(self, a: int, _tok: Any, b: int) -> int:
+        return self._node(_POW, a, b)
+
+    def neg(self, a: int) -> int:
+        value = self.g.leaf[a]
+        if value is not None and self.g.op[a] is None and value > 0.0 and self.g.given[a][0].isdigit():
+            return self._const(-value, format_number(-value))  # -3 is the constant -3
+        return self._node(_NEG, a)
+
+    def pos(self, a: int) -> int:
+        return a
+
+    def arguments(self, *args: Any) -> list[int]:
+        out: list[int] = []
+        for a in args:
+            if isinstance(a, list):
+                out.extend(a)
+            else:
+                out.append(a)
+        return out
+
+    def call(self, tok: Any, args: list[int]) -> int:
+        fname = tok.group()
+        op = FUNCTIONS.get((fname, len(args)))
+        if op is None:
+            arities = function_arities()
+            if fname in arities:
+                counts = " or ".join(str(n) for n in arities[fname])
+                noun = "argument" if arities[fname] == [1] else "arguments"
+                raise SyntaxProblem(f"{fname} takes {counts} {noun}, got {len(args)}",
+                                    self.text, tok.start(), kind="arity")
+            close = difflib.get_close_matches(fname, list(arities), n=1, cutoff=0.5)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise SyntaxProblem(f"unknown function {fname}{hint}", self.text, tok.start(),
+                                kind="unknown_function")
+        return self._node(op, *args)
+
+    # -- statements
+
+    def assign(self, tok: Any, node: int) -> None:
+        self._after_bare()
+        name = tok.group()
+        g = self.g
+        if name in CONSTANTS:
+            raise SyntaxProblem(f"{name} is a constant and cannot be assigned", self.text,
+                                tok.start(), kind="name")
+        if name in g.assigned:
+            from .errors import locate
+
+            first = locate(self.text, self.assign_pos[name])[0]
+            raise SyntaxProblem(f"{name} is assigned twice (first on line {first})", self.text,
+                                tok.start(), kind="name")
+        if name in g.variables:
+            line = locate_line(self.text, tok.start())
+            raise SyntaxProblem(f"{name} is used before it is assigned (on line {line})",
+                                self.text, self.var_pos[name], kind="name")
+        g.assigned[name] = node
+        self.assign_pos[name] = tok.start()
+        if g.op[node] is not None and node not in g.given:
+            g.given[node] = name
+        self.statements.append(name)
+
+    def bare(self, node: int) -> None:
+        self._after_bare()
+        self.bare_node = node
+        self.bare_pos = self.at
+        self.statements.append(None)
+
+    def _after_bare(self) -> None:
+        if self.statements and self.statements[-1] is None:
+            raise SyntaxProblem("only the last statement may be a bare expression; "
+                                "name this one (for example `t = ...`)", self.text,
+                                self.bare_pos, kind="statement")
+
+    def start(self, *_: Any) -> None:
+        return None
+
+    def finish(self) -> Graph:
+        g = self.g
+        if not self.statements:
+            raise ProgramError("the program has no statements")
+        last = self.statements[-1]
+        if last is None:
+            node = self.bare_node
+            if "f" in g.assigned or "f" in g.variables:
+                raise SyntaxProblem("the final bare expression would be named f, but the program "
+                                    "already uses f; give it a name (`J = ...`)", self.text,
+                                    self.bare_pos, kind="name")
+            g.assigned["f"] = node
+            if g.op[node] is not None and node not in g.given:
+                g.given[node] = "f"
+            last = "f"
+        g.output = g.assigned[last]
+        g.output_name = last
+        self.cse = {}
+        return g
+
+
+def locate_line(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+_ADD, _SUB, _MUL, _DIV, _POW, _NEG = (OPERATORS[k] for k in ("add", "sub", "mul", "div", "pow", "neg"))

@@ -1,0 +1,227 @@
+"""THE table of operations.
+
+Each row holds an operation's value rule beside the local-derivative rule for
+each of its arguments (the chain-rule factor on that edge of the graph), in the
+math's own notation, plus the domain the value rule needs. Adding a function is
+one row here; the parser, the evaluator, the renderers, the README's function
+list and the tests all read this table.
+
+Value rules are plain float functions that *raise* outside their domain
+(``math.log(0)`` raises ValueError, ``1.0/0.0`` ZeroDivisionError,
+``math.exp(1000)`` OverflowError); the evaluator turns those into errors that
+name the node. Rules never return complex numbers (``math.pow`` raises where
+``**`` would return one).
+
+A local-derivative rule is ``fn(*args, out) -> float``: it receives the
+argument values and the node's own value (``exp``'s derivative reuses it).
+``formula`` writes the same rule in terms of the parameter names; ``kink``
+returns a short note when the rule applied a convention at a point where the
+derivative does not exist (PyTorch's choices; see the README's Numerics).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+__all__ = ["Op", "Partial", "OPS", "FUNCTIONS", "OPERATORS", "CONSTANTS", "function_arities"]
+
+Kink = Optional[Callable[..., Optional[str]]]
+
+
+@dataclass(frozen=True)
+class Partial:
+    """The local derivative of an operation with respect to one argument."""
+
+    fn: Callable[..., float]
+    formula: str
+    kink: Kink = None
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str  # the operation's name: JSON "op", the function as written
+    params: tuple[str, ...]  # parameter names used in `formula`s and docs
+    value: Callable[..., float]
+    partials: tuple[Partial, ...]
+    domain: str = ""  # where the value rule is defined, in words ("" = everywhere)
+    symbol: str = ""  # infix/prefix operator ("+", "-", ...), "" for functions
+    doc: str = ""
+
+    @property
+    def arity(self) -> int:
+        return len(self.params)
+
+    @property
+    def has_kinks(self) -> bool:
+        return any(p.kink is not None for p in self.partials)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _pow(x: float, y: float) -> float:
+    # math.pow raises instead of returning a complex number or a huge integer.
+    return math.pow(x, y)
+
+
+def _pow_dx(x: float, y: float, out: float) -> float:
+    if y == 0.0:
+        return 0.0  # x^0 is the constant 1, at x = 0 too
+    return y * math.pow(x, y - 1.0)
+
+
+def _pow_dy(x: float, y: float, out: float) -> float:
+    if x == 0.0:
+        return 0.0  # PyTorch masks d/dy at base 0 (for y >= 0; y < 0 failed already)
+    return out * math.log(x)  # raises for a negative base: log(x) is undefined
+
+
+def _pow_kink_x(x: float, y: float) -> Optional[str]:
+    return "x^0 has derivative 0, at x = 0 too" if y == 0.0 and x == 0.0 else None
+
+
+def _pow_kink_y(x: float, y: float) -> Optional[str]:
+    return "d(x^y)/dy taken as 0 at x = 0" if x == 0.0 else None
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _softplus(x: float) -> float:
+    # log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|)
+    return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _relu(x: float) -> float:
+    return x if x > 0.0 else 0.0
+
+
+def _sign0(x: float, out: float) -> float:
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+
+
+def _at_zero(what: str) -> Callable[..., Optional[str]]:
+    def kink(x: float) -> Optional[str]:
+        return what if x == 0.0 else None
+
+    return kink
+
+
+def _tie(x: float, y: float) -> Optional[str]:
+    return "tie: adjoint split evenly (0.5 each)" if x == y else None
+
+
+def _log_base(x: float, b: float) -> float:
+    return math.log(x) / math.log(b)  # base 1: division by zero
+
+
+def _one(*_: float) -> float:
+    return 1.0
+
+
+def _minus_one(*_: float) -> float:
+    return -1.0
+
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+
+def _unary(name: str, value: Callable[[float], float], d: Callable[[float, float], float],
+           formula: str, domain: str = "", doc: str = "", kink: Kink = None) -> Op:
+    return Op(name, ("x",), value, (Partial(d, formula, kink),), domain, doc=doc)
+
+
+# ---------------------------------------------------------------- the table
+
+OPS: tuple[Op, ...] = (
+    # -- arithmetic operators
+    Op("add", ("x", "y"), operator.add, (Partial(_one, "1"), Partial(_one, "1")),
+       symbol="+", doc="x + y"),
+    Op("sub", ("x", "y"), operator.sub, (Partial(_one, "1"), Partial(_minus_one, "-1")),
+       symbol="-", doc="x - y"),
+    Op("mul", ("x", "y"), operator.mul,
+       (Partial(lambda x, y, out: y, "y"), Partial(lambda x, y, out: x, "x")),
+       symbol="*", doc="x * y"),
+    Op("div", ("x", "y"), operator.truediv,
+       (Partial(lambda x, y, out: 1.0 / y, "1/y"), Partial(lambda x, y, out: -out / y, "-x/y^2")),
+       domain="y != 0", symbol="/", doc="x / y"),
+    Op("pow", ("x", "y"), _pow,
+       (Partial(_pow_dx, "y*x^(y-1)", _pow_kink_x), Partial(_pow_dy, "x^y*log(x)", _pow_kink_y)),
+       domain="x > 0, or x = 0 with y >= 0, or x < 0 with y an integer",
+       symbol="^", doc="x ^ y, x ** y, pow(x, y)"),
+    Op("neg", ("x",), operator.neg, (Partial(_minus_one, "-1"),), symbol="-", doc="-x"),
+    # -- exponentials and logarithms
+    _unary("exp", math.exp, lambda x, out: out, "exp(x)"),
+    _unary("expm1", math.expm1, lambda x, out: out + 1.0, "exp(x)", doc="exp(x) - 1, exact near 0"),
+    _unary("log", math.log, lambda x, out: 1.0 / x, "1/x", "x > 0", doc="natural logarithm"),
+    Op("log", ("x", "b"), _log_base,
+       (Partial(lambda x, b, out: 1.0 / (x * math.log(b)), "1/(x*log(b))"),
+        Partial(lambda x, b, out: -out / (b * math.log(b)), "-log(x)/(b*log(b)^2)")),
+       domain="x > 0, b > 0, b != 1", doc="log(x, b): logarithm to base b"),
+    _unary("log1p", math.log1p, lambda x, out: 1.0 / (1.0 + x), "1/(1+x)", "x > -1",
+           doc="log(1 + x), exact near 0"),
+    _unary("log2", math.log2, lambda x, out: 1.0 / (x * _LN2), "1/(x*log(2))", "x > 0"),
+    _unary("log10", math.log10, lambda x, out: 1.0 / (x * _LN10), "1/(x*log(10))", "x > 0"),
+    _unary("sqrt", math.sqrt, lambda x, out: 0.5 / out, "1/(2*sqrt(x))", "x >= 0"),
+    # -- piecewise
+    _unary("abs", abs, _sign0, "sign(x)", kink=_at_zero("abs'(0) = 0")),
+    _unary("relu", _relu, lambda x, out: 1.0 if x > 0.0 else 0.0, "(x > 0 ? 1 : 0)",
+           doc="max(x, 0)", kink=_at_zero("relu'(0) = 0")),
+    Op("min", ("x", "y"), min,
+       (Partial(lambda x, y, out: 1.0 if x < y else (0.5 if x == y else 0.0), "(x < y ? 1 : 0)", _tie),
+        Partial(lambda x, y, out: 1.0 if y < x else (0.5 if x == y else 0.0), "(y < x ? 1 : 0)", _tie))),
+    Op("max", ("x", "y"), max,
+       (Partial(lambda x, y, out: 1.0 if x > y else (0.5 if x == y else 0.0), "(x > y ? 1 : 0)", _tie),
+        Partial(lambda x, y, out: 1.0 if y > x else (0.5 if x == y else 0.0), "(y > x ? 1 : 0)", _tie))),
+    # -- trigonometric
+    _unary("sin", math.sin, lambda x, out: math.cos(x), "cos(x)"),
+    _unary("cos", math.cos, lambda x, out: -math.sin(x), "-sin(x)"),
+    _unary("tan", math.tan, lambda x, out: 1.0 + out * out, "1 + tan(x)^2"),
+    _unary("asin", math.asin, lambda x, out: 1.0 / math.sqrt(1.0 - x * x), "1/sqrt(1 - x^2)",
+           "-1 <= x <= 1"),
+    _unary("acos", math.acos, lambda x, out: -1.0 / math.sqrt(1.0 - x * x), "-1/sqrt(1 - x^2)",
+           "-1 <= x <= 1"),
+    _unary("atan", math.atan, lambda x, out: 1.0 / (1.0 + x * x), "1/(1 + x^2)"),
+    Op("atan2", ("y", "x"), math.atan2,
+       (Partial(lambda y, x, out: (x / math.hypot(x, y)) / math.hypot(x, y), "x/(x^2 + y^2)"),
+        Partial(lambda y, x, out: (-y / math.hypot(x, y)) / math.hypot(x, y), "-y/(x^2 + y^2)")),
+       doc="angle of the point (x, y)"),
+    Op("hypot", ("x", "y"), math.hypot,
+       (Partial(lambda x, y, out: x / out, "x/hypot(x, y)"),
+        Partial(lambda x, y, out: y / out, "y/hypot(x, y)")),
+       doc="sqrt(x^2 + y^2) without overflow"),
+    # -- hyperbolic and neural-network activations
+    _unary("sinh", math.sinh, lambda x, out: math.cosh(x), "cosh(x)"),
+    _unary("cosh", math.cosh, lambda x, out: math.sinh(x), "sinh(x)"),
+    _unary("tanh", math.tanh, lambda x, out: 1.0 - out * out, "1 - tanh(x)^2"),
+    _unary("sigmoid", _sigmoid, lambda x, out: out * (1.0 - out), "sigmoid(x)*(1 - sigmoid(x))",
+           doc="1/(1 + exp(-x)), without overflow"),
+    _unary("softplus", _softplus, lambda x, out: _sigmoid(x), "sigmoid(x)",
+           doc="log(1 + exp(x)), without overflow"),
+)
+
+#: operators by grammar alias
+OPERATORS: dict[str, Op] = {op.name: op for op in OPS if op.symbol}
+
+#: functions callable by name: (name, number of arguments) -> Op
+FUNCTIONS: dict[tuple[str, int], Op] = {(op.name, op.arity): op for op in OPS if not op.symbol}
+FUNCTIONS[("pow", 2)] = OPERATORS["pow"]
+
+#: named constants; they cannot be bound or assigned
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+
+
+def function_arities() -> dict[str, list[int]]:
+    """Each callable function name with the numbers of arguments it accepts."""
+    out: dict[str, list[int]] = {}
+    for name, n in sorted(FUNCTIONS):
+        out.setdefault(name, []).append(n)
+    return out

@@ -1,0 +1,272 @@
+"""Program text -> Graph, in one pass and without recursion.
+
+The tokenizer is one regular expression made from the grammar's terminals; the
+parser is a table-driven LALR(1) loop over Lark's tables for the grammar
+(generated into ``_tables.py``; see ``tablegen``). Each reduction calls the
+`Builder` method named by the rule's alias, so the graph is built during the
+parse: no parse tree, no AST to walk afterwards, and nothing recursive, so an
+expression nested 100,000 deep parses like a flat one (the parser's stacks are
+lists on the heap).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any, Callable, Optional
+
+from .errors import InputError, SyntaxProblem, escape_text
+from .graph import Builder, Graph
+
+__all__ = ["parse", "LIMITS"]
+
+#: Input limits, adjustable by assigning to this dict (the CLI has options).
+LIMITS = {
+    "max_chars": 50_000_000,  # program text length
+}
+
+_DESCRIBE = {
+    "NUMBER": "a number",
+    "NAME": "a name",
+    "POW": "'^'",
+    "_SEP": "';' or a new line",
+    "COMMA": "','",
+    "EQUAL": "'='",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "MINUS": "'-'",
+    "PLUS": "'+'",
+    "SLASH": "'/'",
+    "STAR": "'*'",
+    "$END": "the end of the input",
+}
+
+
+class _Tables:
+    """The tables, loaded once: shipped ones if they match the grammar file."""
+
+    def __init__(self) -> None:
+        from . import _tables as t
+
+        data: dict[str, Any] = {k: getattr(t, k) for k in dir(t) if k.isupper()}
+        try:
+            from .grammar import grammar_path
+
+            raw = grammar_path().read_bytes()
+            if hashlib.sha256(raw).hexdigest() != data["GRAMMAR_SHA256"]:
+                from .tablegen import build_tables  # the grammar was edited: rebuild with Lark
+
+                data = build_tables(raw.decode("utf-8"))
+        except FileNotFoundError:
+            pass
+        terms = data["TERMINALS"]
+        self.ignore = frozenset(data["IGNORE"])
+        pattern = "|".join(f"(?P<{name}>{rx})" for name, rx in terms) + "|(?P<_ERROR>.)"
+        self.regex = re.compile(pattern, re.DOTALL)
+        self.states: list[dict[str, int]] = data["STATES"]
+        self.rules: list[tuple[str, int, str, tuple[int, ...], tuple[int, ...], bool]] = data["RULES"]
+        self.start: int = data["START_STATE"]
+        self.end: int = data["END_STATE"]
+
+
+_tables: Optional[_Tables] = None
+
+
+def tables() -> _Tables:
+    global _tables
+    if _tables is None:
+        _tables = _Tables()
+    return _tables
+
+
+def _reducers(builder: Builder, rules: list[Any]) -> list[tuple[str, int, Callable[[list[Any]], Any]]]:
+    """One callable per grammar rule: takes the rule's children, returns its value."""
+    out = []
+    for origin, size, name, kept, splice, expand1 in rules:
+        fn: Callable[[list[Any]], Any]
+        if origin.startswith("_"):  # an inlined helper rule (repetition): a list of its children
+            fn = _splicer(kept, splice)
+        elif expand1:  # `?rule` with one child: pass it through
+            (k,) = kept
+            fn = _picker(k)
+        else:
+            method = getattr(builder, name)
+            if splice:
+                fn = _calling_spliced(method, kept, splice)
+            elif kept == (0, 2):
+                fn = _call_02(method)
+            elif kept == (1,):
+                fn = _call_1(method)
+            elif kept == (0,):
+                fn = _call_0(method)
+            else:
+                fn = _calling(method, kept)
+        out.append((origin, size, fn))
+    return out
+
+
+def _picker(k: int) -> Callable[[list[Any]], Any]:
+    return lambda c: c[k]
+
+
+def _call_02(m: Callable[..., Any]) -> Callable[[list[Any]], Any]:
+    return lambda c: m(c[0], c[2])
+
+
+def _call_1(m: Callable[..., Any]) -> Callable[[list[Any]], Any]:
+    return lambda c: m(c[1])
+
+
+def _call_0(m: Callable[..., Any]) -> Callable[[list[Any]], Any]:
+    return lambda c: m(c[0])
+
+
+def _calling(m: Callable[..., Any], kept: tuple[int, ...]) -> Callable[[list[Any]], Any]:
+    return lambda c: m(*[c[k] for k in kept])
+
+
+def _spliced(c: list[Any], kept: tuple[int, ...], splice: tuple[int, ...]) -> list[Any]:
+    out: list[Any] = []
+    for k in kept:
+        if k in splice:
+            out.extend(c[k] or ())
+        else:
+            out.append(c[k])
+    return out
+
+
+def _splicer(kept: tuple[int, ...], splice: tuple[int, ...]) -> Callable[[list[Any]], Any]:
+    return lambda c: _spliced(c, kept, splice)
+
+
+def _calling_spliced(m: Callable[..., Any], kept: tuple[int, ...],
+                     splice: tuple[int, ...]) -> Callable[[list[Any]], Any]:
+    return lambda c: m(*_spliced(c, kept, splice))
+
+
+def parse(text: str, *, source: str = "") -> Graph:
+    """Parse a program into its computation graph.
+
+    Raises SyntaxProblem (with line, column and what was expected) for text
+    that is not a program, and InputError for text over the size limit.
+    `source` names where the text came from (a file name) in messages.
+    """
+    if len(text) > LIMITS["max_chars"]:
+        raise InputError(f"the program is {len(text):,} characters long, over the limit of "
+                         f"{LIMITS['max_chars']:,} (raise it with --max-chars)")
+    t = tables()
+    builder = Builder(text)
+    reducers = _reducers(builder, t.rules)
+    states = t.states
+    ignore = t.ignore
+    end_state = t.end
+    state_stack = [t.start]
+    value_stack: list[Any] = []
+    push_state = state_stack.append
+    push_value = value_stack.append
+    depth = 0
+    tokens = t.regex.finditer(text)
+    try:
+        for m in tokens:
+            kind: str = m.lastgroup  # type: ignore[assignment]
+            if kind in ignore:
+                continue
+            if kind == "LPAR":
+                depth += 1
+            elif kind == "RPAR":
+                depth -= 1
+            elif kind == "_SEP" and depth > 0 and m.group() != ";":
+                continue  # a newline inside parentheses continues the statement
+            elif kind == "_ERROR":
+                raise _unexpected_char(text, m.start(), source)
+            builder.at = m.start()
+            while True:
+                action = states[state_stack[-1]].get(kind)
+                if action is None:
+                    raise _unexpected_token(text, m, kind, states[state_stack[-1]], source)
+                if action >= 0:
+                    push_state(action)
+                    push_value(m)
+                    break
+                origin, size, fn = reducers[-1 - action]
+                if size:
+                    children = value_stack[-size:]
+                    del value_stack[-size:]
+                    del state_stack[-size:]
+                else:
+                    children = []
+                push_value(fn(children))
+                push_state(states[state_stack[-1]][origin])
+        builder.at = len(text)
+        while True:  # the end of the input
+            action = states[state_stack[-1]].get("$END")
+            if action is None and not builder.statements and len(value_stack) <= 1:
+                raise SyntaxProblem("the program is empty", text, len(text), kind="empty",
+                                    source=source)
+            if action is None:
+                raise _unexpected_token(text, None, "$END", states[state_stack[-1]], source)
+            if action >= 0:  # pragma: no cover - the grammar never shifts $END
+                break
+            origin, size, fn = reducers[-1 - action]
+            children = value_stack[-size:]
+            del value_stack[-size:]
+            del state_stack[-size:]
+            push_value(fn(children))
+            push_state(states[state_stack[-1]][origin])
+            if state_stack[-1] == end_state:
+                break
+    except SyntaxProblem as exc:
+        if source and not exc.source:
+            exc.source = source
+        raise
+    return builder.finish()
+
+
+def _expected(actions: dict[str, int]) -> list[str]:
+    names = [k for k in actions if k.isupper() or k.startswith("_") or k == "$END"]
+    described = sorted({_DESCRIBE.get(k, k) for k in names if k in _DESCRIBE})
+    return described
+
+
+def _words(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _unexpected_char(text: str, pos: int, source: str) -> SyntaxProblem:
+    ch = text[pos]
+    shown = escape_text(ch)
+    if ch in "'\"":
+        why = "strings are not part of the language"
+    elif ch in "[]{}":
+        why = "only round parentheses group"
+    elif ord(ch) > 127 and ch.isdigit():
+        why = "only ASCII digits 0-9 form numbers"
+    elif ord(ch) > 127 and ch.isalpha():
+        why = "names use ASCII letters, digits and _"
+    else:
+        why = "it is not part of the language"
+    return SyntaxProblem(f"unexpected character '{shown}' (U+{ord(ch):04X}): {why}", text, pos,
+                         source=source)
+
+
+def _unexpected_token(text: str, m: Any, kind: str, actions: dict[str, int],
+                      source: str) -> SyntaxProblem:
+    expected = _expected(actions)
+    if m is None:
+        pos = len(text.rstrip())
+        what = "the program ends too early"
+    else:
+        pos = m.start()
+        tok = m.group()
+        if kind == "_SEP":
+            what = "unexpected ';'" if tok == ";" else "unexpected end of line"
+        else:
+            what = f"unexpected {_DESCRIBE.get(kind, kind)}"
+            if kind in ("NUMBER", "NAME"):
+                what += f" '{escape_text(tok)}'"
+            if kind == "EQUAL":
+                what = "unexpected '=' (only a name can be assigned, at the start of a statement)"
+    message = f"{what}; expected {_words(expected)}" if expected else what
+    return SyntaxProblem(message, text, pos, expected=expected, source=source)

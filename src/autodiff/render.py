@@ -1,0 +1,78 @@
+"""Pure functions from a Result to JSON-ready data (schema 1).
+
+The layout is documented in the README ("JSON output") and published as
+``schema/result.schema.json``; scripts may rely on it. Keys always come in the
+order written here, numbers follow ``numfmt.json_number`` (integral values as
+integers, never a bare NaN or Infinity), so the same input gives
+byte-identical output.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+from .errors import AutodiffError
+from .evaluate import Result
+from .numfmt import json_number
+
+SCHEMA_VERSION = 1
+
+__all__ = ["SCHEMA_VERSION", "result_dict", "error_dict", "node_rows", "dumps"]
+
+
+def node_rows(result: Result) -> list[int]:
+    """Node indices in display order: variables first (in order of first
+    use), then constants and operations in evaluation order."""
+    g = result.graph
+    variables = list(g.variables.values())
+    seen = set(variables)
+    return variables + [i for i in range(g.output + 1) if i not in seen]
+
+
+def result_dict(result: Result, *, nodes: bool = True) -> dict[str, Any]:
+    g = result.graph
+    doc: dict[str, Any] = {
+        "schema": SCHEMA_VERSION,
+        "output": result.output,
+        "value": json_number(result.value),
+        "gradient": {k: json_number(v) for k, v in result.gradient.items()},
+        "bindings": {k: json_number(v) for k, v in result.bindings.items()},
+    }
+    if nodes:
+        names = g.names()
+        values, adj = result.values, result.adjoints
+        out = []
+        for i in node_rows(result):
+            op = g.op[i]
+            node: dict[str, Any] = {"name": names[i]}
+            if op is None:
+                node["op"] = "input" if g.leaf[i] is None else "constant"
+                node["expression"] = names[i]
+                node["inputs"] = []
+            else:
+                node["op"] = op.name
+                node["expression"] = g.expression(i, names)
+                node["inputs"] = [names[j] for j in g.args(i)]
+            node["value"] = json_number(values[i])
+            node["local"] = {k: json_number(v) for k, v in result.local_factors(i).items()}
+            node["adjoint"] = json_number(adj[i]) if g.active[i] else None
+            if i in result.conventions:
+                node["conventions"] = result.conventions[i]
+            out.append(node)
+        doc["nodes"] = out
+    return doc
+
+
+def error_dict(error: AutodiffError, *, line: Optional[int] = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {"schema": SCHEMA_VERSION}
+    if line is not None:
+        doc["line"] = line
+    doc["error"] = error.to_dict()
+    return doc
+
+
+def dumps(doc: dict[str, Any], indent: Optional[int] = 2) -> str:
+    """Serialise deterministically: keys in insertion order, no NaN/Infinity,
+    UTF-8 text kept (∂ stays ∂)."""
+    return json.dumps(doc, indent=indent, ensure_ascii=False, allow_nan=False)

@@ -1,0 +1,108 @@
+"""Generate the parser tables from the grammar file, with Lark.
+
+The grammar file ``grammars/expr.lark`` is the language's reference. Lark
+computes its LALR(1) tables; this module writes them, with the tokenizer's
+terminal patterns, to ``src/autodiff/_tables.py`` so that a run of autodiff
+needs neither Lark's grammar analysis nor its ``cache=True`` pickle at start-up.
+``autodiff.parser`` checks the shipped tables against the grammar's SHA-256
+and rebuilds them in memory with Lark when they differ; a test checks that the
+committed file is exactly what this module generates.
+
+    python -m autodiff.tablegen            # rewrite src/autodiff/_tables.py
+    python -m autodiff.tablegen --check    # exit 1 if it is out of date
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pprint
+import sys
+from pathlib import Path
+from typing import Any
+
+from .grammar import grammar_text
+
+HEADER = '''"""Parser tables generated from grammars/expr.lark by autodiff.tablegen. Do not edit."""
+# ruff: noqa
+'''
+
+
+def build_tables(text: str) -> dict[str, Any]:
+    """LALR(1) tables and terminal patterns for the grammar `text`, as plain data."""
+    from lark import Lark
+    from lark.grammar import NonTerminal, Terminal
+    from lark.parsers.lalr_analysis import Shift
+
+    lark = Lark(text, parser="lalr", lexer="basic")
+    table = lark.parser.parser.parser.parse_table
+    rules = list(lark.rules)
+    rule_index = {id(rule): i for i, rule in enumerate(rules)}
+
+    # Terminals in Lark's basic-lexer order (the first alternative that matches wins).
+    terms = sorted(lark.terminals,
+                   key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
+    terminals = [(t.name, t.pattern.to_regexp()) for t in terms]
+
+    out_rules = []
+    for rule in rules:
+        kept, splice = [], []
+        for i, sym in enumerate(rule.expansion):
+            if isinstance(sym, Terminal):
+                if not (sym.filter_out or sym.name.startswith("_")):
+                    kept.append(i)
+            elif isinstance(sym, NonTerminal):
+                kept.append(i)
+                if sym.name.startswith("_"):
+                    splice.append(i)
+        origin = rule.origin.name
+        name = rule.alias or ("" if origin.startswith("_") else origin)
+        # `?rule` passes a lone child through, unless an alias names the node.
+        expand1 = bool(rule.options.expand1) and not rule.alias
+        out_rules.append((str(origin), len(rule.expansion), str(name), tuple(kept), tuple(splice),
+                          expand1))
+
+    states = []
+    for s in range(len(table.states)):
+        actions = {}
+        for sym, (action, arg) in sorted(table.states[s].items()):
+            actions[str(sym)] = arg if action is Shift else -1 - rule_index[id(arg)]
+        states.append(actions)
+
+    return {
+        "GRAMMAR_SHA256": hashlib.sha256(text.encode()).hexdigest(),
+        "TERMINALS": terminals,
+        "IGNORE": sorted(lark.ignore_tokens),
+        "RULES": out_rules,
+        "STATES": states,
+        "START_STATE": table.start_states["start"],
+        "END_STATE": table.end_states["start"],
+    }
+
+
+def render_module(tables: dict[str, Any]) -> str:
+    parts = [HEADER]
+    for key, value in tables.items():
+        parts.append(f"{key} = {pprint.pformat(value, width=100, sort_dicts=False)}\n")
+    return "\n".join(parts)
+
+
+def tables_path() -> Path:
+    return Path(__file__).with_name("_tables.py")
+
+
+def main(argv: list[str]) -> int:
+    text = render_module(build_tables(grammar_text()))
+    path = tables_path()
+    if "--check" in argv:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current != text:
+            print(f"{path} is out of date: run python -m autodiff.tablegen", file=sys.stderr)
+            return 1
+        return 0
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

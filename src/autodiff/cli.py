@@ -22,6 +22,7 @@ from .errors import (
     AutodiffError,
     BindingError,
     InputError,
+    UsageProblem,
     escape_text,
 )
 
@@ -52,15 +53,15 @@ def parse_bindings(extra: list[str], sets: tuple[str, ...]) -> dict[str, float]:
     while k < len(extra):
         arg = extra[k]
         if not arg.startswith("--"):
-            raise click.UsageError(f"unexpected argument '{escape_text(arg)}': bind variables "
+            raise UsageProblem(f"unexpected argument '{escape_text(arg)}': bind variables "
                                    "as --NAME VALUE or -D NAME=VALUE")
         name, eq, value = arg[2:].partition("=")
         if not _NAME.match(name):
-            raise click.UsageError(f"no such option '--{escape_text(name)}'; a variable binding "
+            raise UsageProblem(f"no such option '--{escape_text(name)}'; a variable binding "
                                    "is --NAME VALUE with NAME a variable of the program")
         if not eq:
             if k + 1 >= len(extra):
-                raise click.UsageError(f"--{name} needs a value: --{name} VALUE")
+                raise UsageProblem(f"--{name} needs a value: --{name} VALUE")
             k += 1
             value = extra[k]
         out[name] = parse_number(value, name)
@@ -69,7 +70,7 @@ def parse_bindings(extra: list[str], sets: tuple[str, ...]) -> dict[str, float]:
         name, eq, value = item.partition("=")
         name = name.strip()
         if not eq or not _NAME.match(name):
-            raise click.UsageError(f"-D expects NAME=VALUE, got '{escape_text(item)}'")
+            raise UsageProblem(f"-D expects NAME=VALUE, got '{escape_text(item)}'")
         out[name] = parse_number(value.strip(), name)
     return out
 
@@ -77,9 +78,9 @@ def parse_bindings(extra: list[str], sets: tuple[str, ...]) -> dict[str, float]:
 def read_program(program: Optional[str], file: Optional[str]) -> tuple[str, str]:
     """The program text and where it came from ('' for the command line)."""
     if file is not None and program is not None:
-        raise click.UsageError("give the program either as an argument or with -f FILE, not both")
+        raise UsageProblem("give the program either as an argument or with -f FILE, not both")
     if file is None and program is None:
-        raise click.UsageError("missing the program: autodiff eval 'J = 3*(a + b*c)' --a 5 ...")
+        raise UsageProblem("missing the program: autodiff eval 'J = 3*(a + b*c)' --a 5 ...")
     if file is None and program != "-":
         assert program is not None
         return program, ""
@@ -266,7 +267,7 @@ def _split_program(args: tuple[str, ...], file: Optional[str]) -> tuple[Optional
     first = args[0]
     if first.startswith("--") or (first.startswith("-") and first != "-" and len(first) > 1
                                   and not first[1].isdigit() and first[1] != "."):
-        raise click.UsageError("the program comes first, then the bindings: "
+        raise UsageProblem("the program comes first, then the bindings: "
                                "autodiff eval 'J = 3*(a + b*c)' --a 5 --b 3 --c 2")
     return first, list(args[1:])
 

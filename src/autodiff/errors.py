@@ -13,6 +13,7 @@ __all__ = [
     "InputError",
     "SyntaxProblem",
     "ProgramError",
+    "UsageProblem",
     "BindingError",
     "EvaluationError",
     "escape_text",
@@ -120,6 +121,12 @@ def locate(text: str, pos: int) -> tuple[int, int, str]:
     if end < 0:
         end = len(text)
     return line, pos - start + 1, text[start:end].rstrip("\r")
+
+
+class UsageProblem(InputError):
+    """A command line that autodiff cannot read (bindings before the program, ...)."""
+
+    kind = "usage"
 
 
 class ProgramError(InputError):

@@ -55,6 +55,8 @@ class Graph:
     output_name: str = ""
     #: the program text it came from (for messages); "" if built by hand
     text: str = ""
+    #: how many statements the program has
+    statements: int = 0
     _names: Optional[list[str]] = None
 
     def __len__(self) -> int:
@@ -103,7 +105,9 @@ class Graph:
         if name is None:
             if self.output < 0:
                 raise ProgramError("the program has no statements")
-            return self
+            # One statement: every node is part of it. Otherwise drop statements
+            # the output does not use (they are not evaluated).
+            return self if self.statements <= 1 else self.prune(self.output)
         if name not in self.assigned:
             if name in self.variables:
                 raise ProgramError(f"--of {name}: {name} is an input variable, not an assigned name")
@@ -135,7 +139,7 @@ class Graph:
             g.output = out
             return g
         new = [-1] * n
-        g = Graph(variables={}, assigned={}, text=self.text)
+        g = Graph(variables={}, assigned={}, text=self.text, statements=self.statements)
         for i in range(n):
             if need[i]:
                 new[i] = len(g.op)
@@ -166,7 +170,7 @@ class Graph:
 
 
 _FIELDS = ("op", "arg0", "arg1", "leaf", "active", "given", "variables", "assigned", "output",
-           "output_name", "text")
+           "output_name", "text", "statements")
 
 
 def write_op(op: Op, parts: list[str]) -> str:
@@ -362,6 +366,7 @@ class Builder:
             last = "f"
         g.output = g.assigned[last]
         g.output_name = last
+        g.statements = len(self.statements)
         self.cse = {}
         return g
 

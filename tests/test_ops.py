@@ -1,0 +1,117 @@
+"""Every row of the operations table: its local derivatives against central
+finite differences of its own value rule, and the value rule against the math
+library / hand values, at several points inside the domain and away from kinks."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from autodiff.ops import CONSTANTS, FUNCTIONS, OPS, OPERATORS, Op, function_arities
+from conftest import assert_close, central_difference
+
+# Points per (name, arity): inside the domain, away from kinks and ties.
+POINTS: dict[tuple[str, int], list[tuple[float, ...]]] = {
+    ("add", 2): [(1.5, -2.0), (1e3, 3e-3)],
+    ("sub", 2): [(1.5, -2.0), (-7.0, 0.25)],
+    ("mul", 2): [(1.5, -2.0), (0.3, 7.0)],
+    ("div", 2): [(1.5, -2.0), (-3.0, 0.7)],
+    ("pow", 2): [(1.5, 2.5), (2.0, -1.5), (0.7, 3.0), (3.0, 0.5)],
+    ("neg", 1): [(1.5,), (-0.25,)],
+    ("exp", 1): [(0.3,), (-2.0,), (5.0,)],
+    ("expm1", 1): [(1e-3,), (-1.5,), (2.0,)],
+    ("log", 1): [(0.3,), (2.0,), (50.0,)],
+    ("log", 2): [(8.0, 2.0), (0.5, 10.0), (3.0, 0.5)],
+    ("log1p", 1): [(1e-3,), (-0.5,), (4.0,)],
+    ("log2", 1): [(0.3,), (8.0,)],
+    ("log10", 1): [(0.3,), (1000.0,)],
+    ("sqrt", 1): [(0.3,), (2.0,), (1e4,)],
+    ("abs", 1): [(1.5,), (-2.5,)],
+    ("relu", 1): [(1.5,), (-2.5,)],
+    ("min", 2): [(1.0, 2.0), (3.0, -1.0)],
+    ("max", 2): [(1.0, 2.0), (3.0, -1.0)],
+    ("sin", 1): [(0.3,), (2.0,), (-4.0,)],
+    ("cos", 1): [(0.3,), (2.0,), (-4.0,)],
+    ("tan", 1): [(0.3,), (1.2,), (-1.0,)],
+    ("asin", 1): [(0.3,), (-0.9,)],
+    ("acos", 1): [(0.3,), (-0.9,)],
+    ("atan", 1): [(0.3,), (-5.0,)],
+    ("atan2", 2): [(1.0, 2.0), (-1.0, -0.5), (0.5, -3.0)],
+    ("hypot", 2): [(3.0, 4.0), (-1.0, 0.5)],
+    ("sinh", 1): [(0.3,), (-2.0,)],
+    ("cosh", 1): [(0.3,), (-2.0,)],
+    ("tanh", 1): [(0.3,), (-2.0,)],
+    ("sigmoid", 1): [(0.3,), (-2.0,), (5.0,)],
+    ("softplus", 1): [(0.3,), (-2.0,), (5.0,)],
+}
+
+# Hand or math-library values of each value rule (independent of ops.py).
+VALUES = [
+    ("add", (1.5, -2.0), -0.5), ("sub", (1.5, -2.0), 3.5), ("mul", (1.5, -2.0), -3.0),
+    ("div", (1.5, -2.0), -0.75), ("pow", (2.0, 10.0), 1024.0), ("pow", (-2.0, 3.0), -8.0),
+    ("pow", (0.0, 0.0), 1.0), ("neg", (2.0,), -2.0), ("exp", (1.0,), math.e),
+    ("log", (math.e,), 1.0), ("log2", (8.0,), 3.0), ("log10", (1000.0,), 3.0), ("sqrt", (9.0,), 3.0),
+    ("abs", (-2.5,), 2.5), ("relu", (-2.5,), 0.0), ("relu", (2.5,), 2.5), ("min", (1.0, 2.0), 1.0),
+    ("max", (1.0, 2.0), 2.0), ("sin", (math.pi / 2,), 1.0), ("cos", (0.0,), 1.0),
+    ("atan2", (1.0, 1.0), math.pi / 4), ("hypot", (3.0, 4.0), 5.0), ("sigmoid", (0.0,), 0.5),
+    ("softplus", (0.0,), math.log(2.0)), ("tanh", (0.0,), 0.0), ("log1p", (1e-20,), 1e-20),
+    ("expm1", (1e-20,), 1e-20), ("sigmoid", (-1000.0,), 0.0), ("softplus", (1000.0,), 1000.0),
+    ("softplus", (-1000.0,), 0.0),
+]
+
+
+def _op(name: str, arity: int) -> Op:
+    return OPERATORS[name] if name in OPERATORS and OPERATORS[name].arity == arity else FUNCTIONS[(name, arity)]
+
+
+def test_every_row_has_test_points() -> None:
+    rows = {(op.name, op.arity) for op in OPS}
+    assert rows == set(POINTS), "add test points for new rows of the ops table"
+
+
+@pytest.mark.parametrize("key", sorted(POINTS), ids=lambda k: f"{k[0]}/{k[1]}")
+def test_local_derivatives_match_central_differences(key: tuple[str, int]) -> None:
+    op = _op(*key)
+    for point in POINTS[key]:
+        out = op.value(*point)
+        for k, partial in enumerate(op.partials):
+            analytic = partial.fn(*point, out)
+            numeric = central_difference(op.value, point, k)
+            assert_close(analytic, numeric, rel=1e-6, abs_=1e-8,
+                         what=f"d{op.name}/d{op.params[k]} at {point} ({partial.formula})")
+            assert partial.kink is None or partial.kink(*point) is None
+
+
+@pytest.mark.parametrize("name, args, want", VALUES)
+def test_value_rules(name: str, args: tuple[float, ...], want: float) -> None:
+    assert_close(_op(name, len(args)).value(*args), want, rel=1e-15, abs_=1e-300, what=name)
+
+
+@pytest.mark.parametrize("name, args, exc", [
+    ("log", (0.0,), ValueError), ("log", (-1.0,), ValueError), ("sqrt", (-1.0,), ValueError),
+    ("asin", (2.0,), ValueError), ("div", (1.0, 0.0), ZeroDivisionError),
+    ("pow", (-8.0, 1 / 3), ValueError), ("exp", (1000.0,), OverflowError),
+    ("pow", (9.0, 387420489.0), OverflowError), ("log1p", (-1.0,), ValueError),
+    ("cosh", (1000.0,), OverflowError),
+])
+def test_value_rules_raise_outside_their_domain(name: str, args: tuple[float, ...], exc: type) -> None:
+    with pytest.raises(exc):
+        _op(name, len(args)).value(*args)
+
+
+def test_pow_never_returns_complex_or_big_integers() -> None:
+    op = OPERATORS["pow"]
+    assert isinstance(op.value(-2.0, 2.0), float)
+    with pytest.raises(ValueError):
+        op.value(-8.0, 1.0 / 3.0)
+
+
+def test_function_list_matches_the_issue() -> None:
+    names = set(function_arities())
+    wanted = {"exp", "log", "log2", "log10", "sqrt", "abs", "sin", "cos", "tan", "asin", "acos", "atan",
+              "atan2", "sinh", "cosh", "tanh", "sigmoid", "relu", "softplus", "pow", "min", "max", "hypot",
+              "log1p", "expm1"}
+    assert wanted <= names
+    assert function_arities()["log"] == [1, 2]
+    assert CONSTANTS == {"pi": math.pi, "e": math.e}

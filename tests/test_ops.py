@@ -8,7 +8,8 @@ import math
 
 import pytest
 
-from autodiff.ops import CONSTANTS, FUNCTIONS, OPS, OPERATORS, Op, function_arities
+from autodiff.ops import CONSTANTS, FUNCTIONS, OPERATORS, OPS, Op, function_arities
+
 from conftest import assert_close, central_difference
 
 # Points per (name, arity): inside the domain, away from kinks and ties.
@@ -62,7 +63,9 @@ VALUES = [
 
 
 def _op(name: str, arity: int) -> Op:
-    return OPERATORS[name] if name in OPERATORS and OPERATORS[name].arity == arity else FUNCTIONS[(name, arity)]
+    if name in OPERATORS and OPERATORS[name].arity == arity:
+        return OPERATORS[name]
+    return FUNCTIONS[(name, arity)]
 
 
 def test_every_row_has_test_points() -> None:

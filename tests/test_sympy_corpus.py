@@ -10,6 +10,7 @@ import pytest
 import sympy as sp
 
 import autodiff
+
 from conftest import assert_close
 
 SYMPY_FUNCTIONS = {

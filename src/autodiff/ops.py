@@ -70,6 +70,8 @@ def _pow(x: float, y: float) -> float:
 def _pow_dx(x: float, y: float, out: float) -> float:
     if y == 0.0:
         return 0.0  # x^0 is the constant 1, at x = 0 too
+    if x == 0.0 and y < 1.0:
+        raise ZeroDivisionError("0 to a negative power")  # infinite slope, as sqrt at 0
     return y * math.pow(x, y - 1.0)
 
 

@@ -26,6 +26,11 @@ def _rows_shown(rows: list[int], max_rows: Optional[int]) -> tuple[list[int], li
     return rows[:head], rows[-tail:], len(rows) - head - tail
 
 
+def _table_rows(result: Result) -> list[int]:
+    g = result.graph
+    return [i for i in node_rows(result) if not (g.op[i] is None and g.leaf[i] is not None)]
+
+
 def result_table(result: Result, *, digits: Optional[int] = None,
                  max_rows: Optional[int] = None) -> Table:
     """The computation graph as a table: one row per node in evaluation order
@@ -51,13 +56,12 @@ def result_table(result: Result, *, digits: Optional[int] = None,
         table.add_row(Text(names[i]), Text(expr), Text(fmt(result.values[i])),
                       Text(", ".join(local) + mark), Text(adjoint))
 
-    rows = [i for i in node_rows(result) if not (g.op[i] is None and g.leaf[i] is not None)]
-    head, tail, hidden = _rows_shown(rows, max_rows)
+    head, tail, hidden = _rows_shown(_table_rows(result), max_rows)
     for i in head:
         add(i)
     if hidden:
-        table.add_row(Text("…"), Text(f"{hidden:,} more nodes (--max-rows to show more, "
-                                      "--json for all)", style="italic"), Text(""), Text(""), Text(""))
+        table.add_row(*(Text("⋮") for _ in range(5)))
+
     for i in tail:
         add(i)
     return table
@@ -87,6 +91,9 @@ def result_renderable(result: Result, *, digits: Optional[int] = None,
                       max_rows: Optional[int] = None) -> Group:
     parts: list[RenderableType] = [Text(f"computation graph of {result.output}"),
                                    result_table(result, digits=digits, max_rows=max_rows)]
+    hidden = _rows_shown(_table_rows(result), max_rows)[2]
+    if hidden:
+        parts.append(Text(f"{hidden:,} more nodes not shown: --max-rows N shows more, --json shows all"))
     notes = conventions_text(result)
     if notes is not None:
         parts.append(notes)

@@ -35,13 +35,29 @@ def build_tables(text: str) -> dict[str, Any]:
 
     lark = Lark(text, parser="lalr", lexer="basic")
     table = lark.parser.parser.parser.parse_table
-    rules = list(lark.rules)
-    rule_index = {id(rule): i for i, rule in enumerate(rules)}
 
     # Terminals in Lark's basic-lexer order (the first alternative that matches wins).
     terms = sorted(lark.terminals,
                    key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name))
     terminals = [(t.name, t.pattern.to_regexp()) for t in terms]
+
+    # Lark numbers states and rules in an order that can vary between runs
+    # (set iteration); renumber both canonically so the output is reproducible.
+    def rule_key(rule: Any) -> tuple[str, str, str]:
+        return (str(rule.origin.name), " ".join(str(s.name) for s in rule.expansion), str(rule.alias))
+
+    rules = sorted(lark.rules, key=rule_key)
+    rule_index = {rule_key(rule): i for i, rule in enumerate(rules)}
+
+    start = table.start_states["start"]
+    order = {start: 0}
+    queue = [start]
+    while queue:  # breadth-first from the start state, symbols in sorted order
+        state = queue.pop(0)
+        for _sym, (action, arg) in sorted(table.states[state].items()):
+            if action is Shift and arg not in order:
+                order[arg] = len(order)
+                queue.append(arg)
 
     out_rules = []
     for rule in rules:
@@ -61,12 +77,10 @@ def build_tables(text: str) -> dict[str, Any]:
         out_rules.append((str(origin), len(rule.expansion), str(name), tuple(kept), tuple(splice),
                           expand1))
 
-    states = []
-    for s in range(len(table.states)):
-        actions = {}
-        for sym, (action, arg) in sorted(table.states[s].items()):
-            actions[str(sym)] = arg if action is Shift else -1 - rule_index[id(arg)]
-        states.append(actions)
+    states: list[dict[str, int]] = [{} for _ in order]
+    for old, new in order.items():
+        for sym, (action, arg) in sorted(table.states[old].items()):
+            states[new][str(sym)] = order[arg] if action is Shift else -1 - rule_index[rule_key(arg)]
 
     return {
         "GRAMMAR_SHA256": hashlib.sha256(text.encode()).hexdigest(),
@@ -74,8 +88,8 @@ def build_tables(text: str) -> dict[str, Any]:
         "IGNORE": sorted(lark.ignore_tokens),
         "RULES": out_rules,
         "STATES": states,
-        "START_STATE": table.start_states["start"],
-        "END_STATE": table.end_states["start"],
+        "START_STATE": order[start],
+        "END_STATE": order[table.end_states["start"]],
     }
 
 

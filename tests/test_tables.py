@@ -15,5 +15,7 @@ def test_shipped_tables_match_the_grammar() -> None:
 def test_the_parser_uses_the_grammar_terminals() -> None:
     from autodiff.parser import tables
 
-    names = {name for name, _ in tablegen.build_tables(grammar_text())["TERMINALS"]}
-    assert set(tables().regex.groupindex) == names | {"_ERROR"}
+    data = tablegen.build_tables(grammar_text())
+    tokens = {name for name, _ in data["TERMINALS"]} - set(data["IGNORE"])
+    assert set(tables().regex.groupindex) == tokens | {"_END", "_ERROR"}
+    assert set(data["IGNORE"]) == {"WS", "COMMENT"}

@@ -22,15 +22,14 @@ from __future__ import annotations
 import difflib
 import math
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from .errors import ProgramError, SyntaxProblem
 from .numfmt import format_number
-from .ops import CONSTANTS, FUNCTIONS, OPERATORS, OPS, Op, function_arities
+from .ops import CONSTANTS, FUNCTIONS, OPERATORS, Op, function_arities
 
 __all__ = ["Graph", "Builder"]
 
-_CODE = {id(op): i for i, op in enumerate(OPS)}
 
 
 @dataclass
@@ -183,38 +182,52 @@ def write_op(op: Op, parts: list[str]) -> str:
     return f"{op.name}({', '.join(parts)})"
 
 
+def _text(tok: Any) -> str:
+    """A token's text (the parser's match objects also hold the whitespace after it)."""
+    return tok.group(tok.lastindex)  # type: ignore[no-any-return]
+
+
 class Builder:
-    """Builds a Graph from parser callbacks (one method per grammar alias)."""
+    """Builds a Graph from parser callbacks (one per grammar alias).
+
+    Operators get a specialised reducer each (`operation`), since they are most
+    of the work on large inputs; names, numbers, calls and statements are methods.
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.g = Graph(text=text)
         self.cse: dict[Any, int] = {}
+        self.scope: dict[str, int] = {}  # assigned names and variables -> node
         self.var_pos: dict[str, int] = {}
         self.assign_pos: dict[str, int] = {}
         self.statements: list[Optional[str]] = []  # assigned name, or None for a bare expression
         self.bare_pos = -1
-        self.at = 0  # position of the parser's lookahead token, kept current by the parser
+        self.bare_node = -1
+        self.at = 0  # position of the last statement separator, kept current by the parser
 
     # -- leaves
+
+    def _leaf(self, value: Optional[float], name: str) -> int:
+        g = self.g
+        i = len(g.op)
+        g.op.append(None)
+        g.arg0.append(-1)
+        g.arg1.append(-1)
+        g.leaf.append(value)
+        g.active.append(value is None)
+        g.given[i] = name
+        return i
 
     def _const(self, value: float, name: str) -> int:
         key = ("c", name)
         i = self.cse.get(key)
         if i is None:
-            g = self.g
-            i = len(g.op)
-            g.op.append(None)
-            g.arg0.append(-1)
-            g.arg1.append(-1)
-            g.leaf.append(value)
-            g.active.append(0)
-            g.given[i] = name
-            self.cse[key] = i
+            i = self.cse[key] = self._leaf(value, name)
         return i
 
     def number(self, tok: Any) -> int:
-        text = tok.group()
+        text = _text(tok)
         value = float(text)
         if value == math.inf:
             raise SyntaxProblem(f"the number {text} is too large for a double (max about 1.8e308)",
@@ -222,79 +235,73 @@ class Builder:
         return self._const(value, format_number(value))
 
     def name(self, tok: Any) -> int:
-        name = tok.group()
-        g = self.g
-        i = g.assigned.get(name)
-        if i is not None:
-            return i
-        i = g.variables.get(name)
+        name = _text(tok)
+        i = self.scope.get(name)
         if i is not None:
             return i
         if name in CONSTANTS:
             return self._const(CONSTANTS[name], name)
-        i = len(g.op)
-        g.op.append(None)
-        g.arg0.append(-1)
-        g.arg1.append(-1)
-        g.leaf.append(None)
-        g.active.append(1)
-        g.given[i] = name
-        g.variables[name] = i
+        i = self.scope[name] = self._leaf(None, name)
+        self.g.variables[name] = i
         self.var_pos[name] = tok.start()
         return i
 
     # -- operations
 
+    def operation(self, op: Op, kept: tuple[int, ...]) -> Callable[[list[Any]], int]:
+        """A reducer for an operator rule: children -> the (shared) node."""
+        g = self.g
+        cse, ops, arg0, arg1, leaf, act = self.cse, g.op, g.arg0, g.arg1, g.leaf, g.active
+        if op is _NEG:
+            (k,) = kept
+            return lambda c: self.neg(c[k])
+        ka, kb = kept
+
+        def binary(c: list[Any]) -> int:
+            a = c[ka]
+            b = c[kb]
+            key = (op, a, b)
+            i = cse.get(key)
+            if i is None:
+                i = cse[key] = len(ops)
+                ops.append(op)
+                arg0.append(a)
+                arg1.append(b)
+                leaf.append(None)
+                act.append(act[a] | act[b])
+            return i
+
+        return binary
+
     def _node(self, op: Op, a: int, b: int = -1) -> int:
-        key = (_CODE[id(op)], a, b)
+        key = (op, a, b)
         i = self.cse.get(key)
         if i is None:
             g = self.g
-            i = len(g.op)
+            i = self.cse[key] = len(g.op)
             g.op.append(op)
             g.arg0.append(a)
             g.arg1.append(b)
             g.leaf.append(None)
             act = g.active
             act.append(act[a] | act[b] if b >= 0 else act[a])
-            self.cse[key] = i
         return i
 
-    def add(self, a: int, b: int) -> int:
-        return self._node(_ADD, a, b)
-
-    def sub(self, a: int, b: int) -> int:
-        return self._node(_SUB, a, b)
-
-    def mul(self, a: int, b: int) -> int:
-        return self._node(_MUL, a, b)
-
-    def div(self, a: int, b: int) -> int:
-        return self._node(_DIV, a, b)
-
-    def pow(self, a: int, _tok: Any, b: int) -> int:
-        return self._node(_POW, a, b)
-
     def neg(self, a: int) -> int:
-        value = self.g.leaf[a]
-        if value is not None and self.g.op[a] is None and value > 0.0 and self.g.given[a][0].isdigit():
+        g = self.g
+        value = g.leaf[a]
+        if value is not None and value > 0.0 and g.given[a][0].isdigit():
             return self._const(-value, format_number(-value))  # -3 is the constant -3
         return self._node(_NEG, a)
 
     def pos(self, a: int) -> int:
         return a
 
-    def arguments(self, *args: Any) -> list[int]:
-        out: list[int] = []
-        for a in args:
-            if isinstance(a, list):
-                out.extend(a)
-            else:
-                out.append(a)
-        return out
+    def arguments(self, *args: int) -> list[int]:
+        return list(args)
 
     def call(self, tok: Any, args: list[int]) -> int:
-        fname = tok.group()
+        fname = _text(tok)
         op = FUNCTIONS.get((fname, len(args)))
         if op is None:
             arities = function_arities()
@@ -313,22 +320,20 @@ class Builder:
 
     def assign(self, tok: Any, node: int) -> None:
         self._after_bare()
-        name = tok.group()
+        name = _text(tok)
         g = self.g
         if name in CONSTANTS:
             raise SyntaxProblem(f"{name} is a constant and cannot be assigned", self.text,
                                 tok.start(), kind="name")
         if name in g.assigned:
-            from .errors import locate
-
-            first = locate(self.text, self.assign_pos[name])[0]
+            first = locate_line(self.text, self.assign_pos[name])
             raise SyntaxProblem(f"{name} is assigned twice (first on line {first})", self.text,
                                 tok.start(), kind="name")
         if name in g.variables:
             line = locate_line(self.text, tok.start())
             raise SyntaxProblem(f"{name} is used before it is assigned (on line {line})",
                                 self.text, self.var_pos[name], kind="name")
-        g.assigned[name] = node
+        g.assigned[name] = self.scope[name] = node
         self.assign_pos[name] = tok.start()
         if g.op[node] is not None and node not in g.given:
             g.given[node] = name
@@ -375,4 +380,4 @@ def locate_line(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
 
-_ADD, _SUB, _MUL, _DIV, _POW, _NEG = (OPERATORS[k] for k in ("add", "sub", "mul", "div", "pow", "neg"))
+_NEG = OPERATORS["neg"]

@@ -40,7 +40,7 @@ class Partial:
     kink: Kink = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one row, one operation
 class Op:
     name: str  # the operation's name: JSON "op", the function as written
     params: tuple[str, ...]  # parameter names used in `formula`s and docs

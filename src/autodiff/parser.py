@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional
 
 from .errors import InputError, SyntaxProblem, escape_text
 from .graph import Builder, Graph
+from .ops import OPERATORS
 
 __all__ = ["parse", "LIMITS"]
 
@@ -25,19 +26,11 @@ LIMITS = {
     "max_chars": 50_000_000,  # program text length
 }
 
+#: how terminals are named in messages (literal ones are quoted automatically)
 _DESCRIBE = {
     "NUMBER": "a number",
     "NAME": "a name",
-    "POW": "'^'",
     "_SEP": "';' or a new line",
-    "COMMA": "','",
-    "EQUAL": "'='",
-    "LPAR": "'('",
-    "RPAR": "')'",
-    "MINUS": "'-'",
-    "PLUS": "'+'",
-    "SLASH": "'/'",
-    "STAR": "'*'",
     "$END": "the end of the input",
 }
 
@@ -59,10 +52,18 @@ class _Tables:
                 data = build_tables(raw.decode("utf-8"))
         except FileNotFoundError:
             pass
-        terms = data["TERMINALS"]
-        self.ignore = frozenset(data["IGNORE"])
-        pattern = "|".join(f"(?P<{name}>{rx})" for name, rx in terms) + "|(?P<_ERROR>.)"
-        self.regex = re.compile(pattern, re.DOTALL)
+        terms = [(name, rx) for name, rx in data["TERMINALS"] if name not in data["IGNORE"]]
+        ignored = "|".join(rx for name, rx in data["TERMINALS"] if name in data["IGNORE"])
+        # One regex: a token, then any whitespace and comments after it (so that
+        # they cost no extra match); _END matches at the end, _ERROR anything else.
+        alternatives = "|".join(f"(?P<{name}>{rx})" for name, rx in terms)
+        self.regex = re.compile(f"(?:{alternatives}|(?P<_END>\\Z)|(?P<_ERROR>.))(?:{ignored})*", re.DOTALL)
+        self.skip = re.compile(f"(?:{ignored})*")
+        self.describe = dict(_DESCRIBE)
+        for name, rx in terms:
+            literal = re.sub(r"\\(.)", r"\1", rx)
+            if name not in self.describe and re.escape(literal) == rx:
+                self.describe[name] = f"'{literal}'"
         self.states: list[dict[str, int]] = data["STATES"]
         self.rules: list[tuple[str, int, str, tuple[int, ...], tuple[int, ...], bool]] = data["RULES"]
         self.start: int = data["START_STATE"]
@@ -79,16 +80,25 @@ def tables() -> _Tables:
     return _tables
 
 
-def _reducers(builder: Builder, rules: list[Any]) -> list[tuple[str, int, Callable[[list[Any]], Any]]]:
-    """One callable per grammar rule: takes the rule's children, returns its value."""
-    out = []
+Reducer = tuple[str, int, Optional[Callable[[list[Any]], Any]]]
+
+
+def _reducers(builder: Builder, rules: list[Any]) -> list[Reducer]:
+    """Per grammar rule: (its nonterminal, its length, a callable that takes the
+    rule's children and returns its value, or None when the rule passes its one
+    child through unchanged)."""
+    out: list[Reducer] = []
     for origin, size, name, kept, splice, expand1 in rules:
-        fn: Callable[[list[Any]], Any]
+        fn: Optional[Callable[[list[Any]], Any]]
         if origin.startswith("_"):  # an inlined helper rule (repetition): a list of its children
             fn = _splicer(kept, splice)
-        elif expand1:  # `?rule` with one child: pass it through
+        elif expand1 and size == 1:  # `?rule: child`: pass it through
+            fn = None
+        elif expand1:  # `?rule` with one kept child among tokens: "(" expr ")"
             (k,) = kept
             fn = _picker(k)
+        elif name in OPERATORS:
+            fn = builder.operation(OPERATORS[name], kept)
         else:
             method = getattr(builder, name)
             if splice:
@@ -144,6 +154,9 @@ def _calling_spliced(m: Callable[..., Any], kept: tuple[int, ...],
     return lambda c: m(*_spliced(c, kept, splice))
 
 
+_SPECIAL = frozenset({"LPAR", "RPAR", "_SEP", "_END", "_ERROR"})
+
+
 def parse(text: str, *, source: str = "") -> Graph:
     """Parse a program into its computation graph.
 
@@ -157,64 +170,70 @@ def parse(text: str, *, source: str = "") -> Graph:
     t = tables()
     builder = Builder(text)
     reducers = _reducers(builder, t.rules)
-    states = t.states
-    ignore = t.ignore
-    end_state = t.end
+    # This parse's action tables: a shift is the next state (an int), a reduce
+    # is the reducer itself, so the loop below does one lookup per step.
+    states: list[dict[str, Any]] = [
+        {k: (v if v >= 0 else reducers[-1 - v]) for k, v in st.items()} for st in t.states]
     state_stack = [t.start]
     value_stack: list[Any] = []
     push_state = state_stack.append
+    pop_state = state_stack.pop
     push_value = value_stack.append
+    special = _SPECIAL
     depth = 0
-    tokens = t.regex.finditer(text)
+    kind = ""
+    m: Any = None
     try:
-        for m in tokens:
-            kind: str = m.lastgroup  # type: ignore[assignment]
-            if kind in ignore:
-                continue
-            if kind == "LPAR":
-                depth += 1
-            elif kind == "RPAR":
-                depth -= 1
-            elif kind == "_SEP" and depth > 0 and m.group() != ";":
-                continue  # a newline inside parentheses continues the statement
-            elif kind == "_ERROR":
-                raise _unexpected_char(text, m.start(), source)
-            builder.at = m.start()
+        for m in t.regex.finditer(text, t.skip.match(text).end()):  # type: ignore[union-attr]
+            kind = m.lastgroup
+            if kind in special:
+                if kind == "LPAR":
+                    depth += 1
+                elif kind == "RPAR":
+                    depth -= 1
+                elif kind == "_SEP":
+                    if depth > 0 and m.group(m.lastindex) != ";":
+                        continue  # a newline inside parentheses continues the statement
+                    builder.at = m.start()
+                elif kind == "_END":
+                    break
+                else:
+                    raise _unexpected_char(text, m.start(), source)
             while True:
                 action = states[state_stack[-1]].get(kind)
-                if action is None:
-                    raise _unexpected_token(text, m, kind, states[state_stack[-1]], source)
-                if action >= 0:
+                if action.__class__ is int:
                     push_state(action)
                     push_value(m)
                     break
-                origin, size, fn = reducers[-1 - action]
-                if size:
+                if action is None:
+                    raise _unexpected_token(text, m, kind, t, state_stack[-1], source)
+                origin, size, fn = action
+                if fn is None:  # a unit rule: the value stays, the state changes
+                    pop_state()
+                else:
                     children = value_stack[-size:]
                     del value_stack[-size:]
                     del state_stack[-size:]
-                else:
-                    children = []
-                push_value(fn(children))
+                    push_value(fn(children))
                 push_state(states[state_stack[-1]][origin])
         builder.at = len(text)
-        while True:  # the end of the input
+        end_state = t.end
+        while state_stack[-1] != end_state:  # the end of the input: reduce what is left
             action = states[state_stack[-1]].get("$END")
-            if action is None and not builder.statements and len(value_stack) <= 1:
-                raise SyntaxProblem("the program is empty", text, len(text), kind="empty",
-                                    source=source)
-            if action is None:
-                raise _unexpected_token(text, None, "$END", states[state_stack[-1]], source)
-            if action >= 0:  # pragma: no cover - the grammar never shifts $END
-                break
-            origin, size, fn = reducers[-1 - action]
-            children = value_stack[-size:]
-            del value_stack[-size:]
-            del state_stack[-size:]
-            push_value(fn(children))
+            if action is None or action.__class__ is int:
+                if not builder.statements and len(value_stack) <= 1:
+                    raise SyntaxProblem("the program is empty", text, len(text), kind="empty",
+                                        source=source)
+                raise _unexpected_token(text, None, "$END", t, state_stack[-1], source)
+            origin, size, fn = action
+            if fn is None:
+                pop_state()
+            else:
+                children = value_stack[-size:]
+                del value_stack[-size:]
+                del state_stack[-size:]
+                push_value(fn(children))
             push_state(states[state_stack[-1]][origin])
-            if state_stack[-1] == end_state:
-                break
     except SyntaxProblem as exc:
         if source and not exc.source:
             exc.source = source
@@ -222,10 +241,8 @@ def parse(text: str, *, source: str = "") -> Graph:
     return builder.finish()
 
 
-def _expected(actions: dict[str, int]) -> list[str]:
-    names = [k for k in actions if k.isupper() or k.startswith("_") or k == "$END"]
-    described = sorted({_DESCRIBE.get(k, k) for k in names if k in _DESCRIBE})
-    return described
+def _expected(t: _Tables, state: int) -> list[str]:
+    return sorted({t.describe[k] for k in t.states[state] if k in t.describe})
 
 
 def _words(items: list[str]) -> str:
@@ -251,19 +268,19 @@ def _unexpected_char(text: str, pos: int, source: str) -> SyntaxProblem:
                          source=source)
 
 
-def _unexpected_token(text: str, m: Any, kind: str, actions: dict[str, int],
+def _unexpected_token(text: str, m: Any, kind: str, t: _Tables, state: int,
                       source: str) -> SyntaxProblem:
-    expected = _expected(actions)
+    expected = _expected(t, state)
     if m is None:
         pos = len(text.rstrip())
         what = "the program ends too early"
     else:
         pos = m.start()
-        tok = m.group()
+        tok = m.group(m.lastindex)
         if kind == "_SEP":
             what = "unexpected ';'" if tok == ";" else "unexpected end of line"
         else:
-            what = f"unexpected {_DESCRIBE.get(kind, kind)}"
+            what = f"unexpected {t.describe.get(kind, kind)}"
             if kind in ("NUMBER", "NAME"):
                 what += f" '{escape_text(tok)}'"
             if kind == "EQUAL":

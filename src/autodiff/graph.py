@@ -184,7 +184,7 @@ def write_op(op: Op, parts: list[str]) -> str:
 
 def _text(tok: Any) -> str:
     """A token's text (the parser's match objects also hold the whitespace after it)."""
-    return tok.group(tok.lastindex)  # type: ignore[no-any-return]
+    return tok.group(tok.lastindex)
 
 
 class Builder:

@@ -103,22 +103,23 @@ def check_bindings(graph: Graph, bindings: Mapping[str, float],
 
 
 def forward(graph: Graph, bindings: Mapping[str, float]) -> list[float]:
-    """Every node's value. `bindings` must have been checked."""
+    """Every node's value, in one loop over the nodes. `bindings` must have been
+    checked. The value rules raise outside their domain; a value that overflows
+    silently (x * y) is caught by one finiteness scan at the end, and the first
+    non-finite node in order is the one that overflowed."""
     values: list[float] = [0.0 if v is None else v for v in graph.leaf]
-    for name, i in graph.variables.items():
+    for name, k in graph.variables.items():
         if name in bindings:
-            values[i] = bindings[name]
-    ops, arg0, arg1 = graph.op, graph.arg0, graph.arg1
+            values[k] = bindings[name]
+    n = graph.output + 1
     i = 0
     try:
-        for i in range(graph.output + 1):
-            op = ops[i]
+        for i, op, a, b in zip(range(n), graph.op, graph.arg0, graph.arg1):
             if op is not None:
-                b = arg1[i]
                 if b >= 0:
-                    values[i] = op.value(values[arg0[i]], values[b])
+                    values[i] = op.value(values[a], values[b])
                 else:
-                    values[i] = op.value(values[arg0[i]])
+                    values[i] = op.value(values[a])
     except (ValueError, ZeroDivisionError, OverflowError, TypeError) as exc:
         raise _value_error(graph, values, i, exc) from None
     if not all(map(_isfinite, values)):
@@ -130,40 +131,44 @@ def forward(graph: Graph, bindings: Mapping[str, float]) -> list[float]:
 def backward(graph: Graph, values: list[float], keep_local: bool = True
              ) -> tuple[list[float], list[Optional[tuple[Optional[float], ...]]], dict[int, list[str]]]:
     """Adjoints of every node (and, if `keep_local`, each edge's local factor),
-    in one sweep from the output back to the inputs."""
+    in one sweep from the output back to the inputs: the forward loop reversed.
+    For each operation node that depends on a variable, the local factor of each
+    edge from such an input (the ops table's rule) times the node's adjoint is
+    added to the input's adjoint."""
     n = len(values)
     adj = [0.0] * n
     out = graph.output
     adj[out] = 1.0
-    ops, arg0, arg1, active = graph.op, graph.arg0, graph.arg1, graph.active
+    m = out + 1
+    active = graph.active
     local: list[Optional[tuple[Optional[float], ...]]] = [None] * n if keep_local else []
     conventions: dict[int, list[str]] = {}
     i = out
     k = 0
     try:
-        for i in range(out, -1, -1):
-            op = ops[i]
-            if op is None or not active[i]:
+        for i, op, a, b, act in zip(range(out, -1, -1), reversed(graph.op[:m]),
+                                     reversed(graph.arg0[:m]), reversed(graph.arg1[:m]),
+                                     reversed(active[:m])):
+            if op is None or not act:
                 continue
             g = adj[i]
-            a = arg0[i]
-            b = arg1[i]
             if b < 0:
                 k = 0
-                d = op.partials[0].fn(values[a], values[i])
+                d = op.d0(values[a], values[i])
                 adj[a] += g * d
                 if keep_local:
                     local[i] = (d,)
             else:
-                x, y, v = values[a], values[b], values[i]
+                x = values[a]
+                y = values[b]
                 da = db = None
                 if active[a]:
                     k = 0
-                    da = op.partials[0].fn(x, y, v)
+                    da = op.d0(x, y, values[i])
                     adj[a] += g * da
                 if active[b]:
                     k = 1
-                    db = op.partials[1].fn(x, y, v)
+                    db = op.d1(x, y, values[i])  # type: ignore[misc]
                     adj[b] += g * db
                 if keep_local:
                     local[i] = (da, db)

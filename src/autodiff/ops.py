@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 __all__ = ["Op", "Partial", "OPS", "FUNCTIONS", "OPERATORS", "CONSTANTS", "function_arities"]
@@ -50,13 +50,21 @@ class Op:
     symbol: str = ""  # infix/prefix operator ("+", "-", ...), "" for functions
     doc: str = ""
 
+    # Derived once, for the evaluation loops: the partials' functions, and
+    # whether any of them has a convention to report.
+    d0: Callable[..., float] = field(init=False, repr=False)
+    d1: Optional[Callable[..., float]] = field(init=False, repr=False)
+    has_kinks: bool = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        assert len(self.partials) == len(self.params), self.name
+        object.__setattr__(self, "d0", self.partials[0].fn)
+        object.__setattr__(self, "d1", self.partials[1].fn if len(self.partials) > 1 else None)
+        object.__setattr__(self, "has_kinks", any(p.kink is not None for p in self.partials))
+
     @property
     def arity(self) -> int:
         return len(self.params)
-
-    @property
-    def has_kinks(self) -> bool:
-        return any(p.kink is not None for p in self.partials)
 
 
 # ---------------------------------------------------------------- helpers
@@ -124,11 +132,11 @@ def _log_base(x: float, b: float) -> float:
     return math.log(x) / math.log(b)  # base 1: division by zero
 
 
-def _one(*_: float) -> float:
+def _one(x: float, *rest: float) -> float:
     return 1.0
 
 
-def _minus_one(*_: float) -> float:
+def _minus_one(x: float, *rest: float) -> float:
     return -1.0
 
 

@@ -114,7 +114,7 @@ def forward(graph: Graph, bindings: Mapping[str, float]) -> list[float]:
     n = graph.output + 1
     i = 0
     try:
-        for i, op, a, b in zip(range(n), graph.op, graph.arg0, graph.arg1):
+        for i, op, a, b in zip(range(n), graph.op, graph.arg0, graph.arg1, strict=False):
             if op is not None:
                 if b >= 0:
                     values[i] = op.value(values[a], values[b])
@@ -148,7 +148,7 @@ def backward(graph: Graph, values: list[float], keep_local: bool = True
     try:
         for i, op, a, b, act in zip(range(out, -1, -1), reversed(graph.op[:m]),
                                      reversed(graph.arg0[:m]), reversed(graph.arg1[:m]),
-                                     reversed(active[:m])):
+                                     reversed(active[:m]), strict=True):
             if op is None or not act:
                 continue
             g = adj[i]

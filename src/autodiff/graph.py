@@ -381,3 +381,79 @@ def locate_line(text: str, pos: int) -> int:
 
 
 _NEG = OPERATORS["neg"]
+
+
+# ---------------------------------------------------------------- printing
+
+#: how tightly each operator binds (atoms bind tightest)
+_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
+_ATOM = 5
+
+
+def _prec(g: Graph, i: int) -> int:
+    op = g.op[i]
+    if op is None:
+        name = g.given[i]
+        return 3 if name.startswith("-") else _ATOM  # a negative constant reads as a unary minus
+    return _PREC.get(op.name, _ATOM) if op.symbol else _ATOM
+
+
+def program_text(g: Graph) -> str:
+    """The graph written back as a program: one statement per assigned name, in
+    order, with every other node written inline where it is used. Parsing the
+    text gives the same graph. Iterative (an explicit stack), so a graph
+    100,000 deep prints like a shallow one."""
+    names_done: dict[int, str] = {}  # nodes whose statement has been printed
+    out: list[str] = []
+    for name, node in g.assigned.items():
+        out.append(f"{name} = ")
+        if node in names_done:
+            out.append(names_done[node])
+        else:
+            _write_expr(g, node, names_done, out)
+        out.append("\n")
+        if g.op[node] is not None:
+            names_done.setdefault(node, name)
+    return "".join(out)
+
+
+def _write_expr(g: Graph, root: int, done: dict[int, str], out: list[str]) -> None:
+    # Work items: a node index to write, or a literal string to emit.
+    stack: list[Any] = [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        i = item
+        if i != root and i in done:
+            out.append(done[i])
+            continue
+        op = g.op[i]
+        if op is None:
+            out.append(g.given[i])
+            continue
+        args = g.args(i)
+        if not op.symbol:  # a function call
+            parts: list[Any] = [f"{op.name}("]
+            for k, j in enumerate(args):
+                if k:
+                    parts.append(", ")
+                parts.append(j)
+            parts.append(")")
+        elif len(args) == 1:  # unary minus: its operand binds at least as tightly
+            parts = ["-", *_wrap(g, args[0], 3, done)]
+        else:
+            p = _PREC[op.name]
+            a, b = args
+            if op.name == "pow":  # right-associative; the base must be an atom
+                left, right = _wrap(g, a, _ATOM, done), _wrap(g, b, 3, done)
+            else:  # left-associative
+                left, right = _wrap(g, a, p, done), _wrap(g, b, p + 1, done)
+            parts = [*left, f" {op.symbol} ", *right]
+        stack.extend(reversed(parts))
+
+
+def _wrap(g: Graph, j: int, need: int, done: dict[int, str]) -> list[Any]:
+    prec = _ATOM if j in done else _prec(g, j)
+    return [j] if prec >= need else ["(", j, ")"]

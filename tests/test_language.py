@@ -140,7 +140,7 @@ def test_unused_statement_is_not_evaluated() -> None:
     ("x @ y", "unexpected character '@'", 1, 3),
     ("(x", "expected ')'", 1, 3),
     ("x)", "unexpected ')'", 1, 2),
-    ("x y", "unexpected a name 'y'", 1, 3),
+    ("x y", "unexpected name 'y'", 1, 3),
     ("u = 1\nv = u +* 2", "unexpected '*'", 2, 8),
     ("foo(x)", "unknown function foo", 1, 1),
     ("sine(x)", "unknown function sine; did you mean sin?", 1, 1),

@@ -28,6 +28,7 @@ from .errors import (
 
 _BINDING_VALUE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_BINDING_OPTION = re.compile(r"--[A-Za-z_][A-Za-z0-9_]*(=|\Z)")
 
 #: option names of `eval`: a variable with one of these names is bound with -D NAME=VALUE
 EVAL_OPTION_NAMES = ("file", "set", "json", "no-nodes", "of", "digits", "max-rows", "max-chars",
@@ -265,10 +266,10 @@ def _split_program(args: tuple[str, ...], file: Optional[str]) -> tuple[Optional
     if not args:
         return None, []
     first = args[0]
-    if first.startswith("--") or (first.startswith("-") and first != "-" and len(first) > 1
-                                  and not first[1].isdigit() and first[1] != "."):
+    if _BINDING_OPTION.match(first):  # --a or --a=5 where the program should be
         raise UsageProblem("the program comes first, then the bindings: "
-                               "autodiff eval 'J = 3*(a + b*c)' --a 5 --b 3 --c 2")
+                           "autodiff eval 'J = 3*(a + b*c)' --a 5 --b 3 --c 2 (a program that "
+                           "starts with --NAME, like --x, can be written -(-x))")
     return first, list(args[1:])
 
 

@@ -26,9 +26,12 @@ EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
 
-def escape_text(text: str) -> str:
+def escape_text(text: str, limit: int = 0) -> str:
     """Show control, zero-width and bidi characters as escapes, so that no
-    terminal or markup interprets user text inside a message."""
+    terminal or markup interprets user text inside a message; with `limit`,
+    cut text longer than that many characters (with "...")."""
+    if limit and len(text) > limit:
+        return escape_text(text[:limit]) + "..."
     out = []
     for ch in text:
         code = ord(ch)
@@ -45,6 +48,13 @@ def escape_text(text: str) -> str:
 
 _INVISIBLE = {0x00AD, 0x034F, 0x061C, 0x180E, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F,
               0x2028, 0x2029, 0x2060, 0xFEFF}
+
+
+def name_list(names: list[str], limit: int = 8) -> str:
+    """`a, b, c`, or `a, b, ... and 99,990 more` for long lists; each name cut to 60 characters."""
+    shown = [escape_text(n, 60) for n in names[:limit]]
+    more = len(names) - len(shown)
+    return ", ".join(shown) + (f", ... and {more:,} more" if more > 0 else "")
 
 
 class AutodiffError(Exception):

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
-from .errors import BindingError, EvaluationError
+from .errors import BindingError, EvaluationError, escape_text, name_list
 from .graph import Graph
 from .numfmt import format_number
 from .ops import CONSTANTS, Op
@@ -81,7 +81,7 @@ def check_bindings(graph: Graph, bindings: Mapping[str, float],
         if name in graph.assigned and name not in graph.variables:
             raise BindingError(f"{name} is assigned by the program, so it cannot be bound", name)
         if name not in allowed_names:
-            used = ", ".join(graph.variables) or "none"
+            used = name_list(list(graph.variables)) or "none"
             raise BindingError(f"a value was given for {name}, but the program does not use "
                                f"{name} (its variables: {used})", name)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -95,10 +95,11 @@ def check_bindings(graph: Graph, bindings: Mapping[str, float],
         out[name] = x
     missing = [v for v in graph.output_variables() if v not in out]
     if missing:
-        how = " ".join(f"--{v} VALUE" for v in missing)
+        how = " ".join(f"--{escape_text(v, 60)} VALUE" for v in missing[:3])
         noun = "variable" if len(missing) == 1 else "variables"
-        raise BindingError(f"no value for the {noun} {', '.join(missing)}: bind with {how} "
-                           f"(or -D {missing[0]}=VALUE)", missing[0])
+        raise BindingError(f"no value for the {noun} {name_list(missing)}: bind with {how}"
+                           f"{' ...' if len(missing) > 3 else ''} (or -D "
+                           f"{escape_text(missing[0], 60)}=VALUE)", missing[0])
     return out
 
 

@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from .errors import ProgramError, SyntaxProblem
+from .errors import ProgramError, SyntaxProblem, escape_text, name_list
 from .numfmt import format_number
 from .ops import CONSTANTS, FUNCTIONS, OPERATORS, Op, function_arities
 
@@ -108,11 +108,12 @@ class Graph:
             # the output does not use (they are not evaluated).
             return self if self.statements <= 1 else self.prune(self.output)
         if name not in self.assigned:
+            name = escape_text(name, 60)
             if name in self.variables:
                 raise ProgramError(f"--of {name}: {name} is an input variable, not an assigned name")
             close = difflib.get_close_matches(name, list(self.assigned), n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            known = ", ".join(self.assigned) or "none"
+            known = name_list(list(self.assigned)) or "none"
             raise ProgramError(f"--of {name}: no statement assigns {name}{hint}; assigned names: {known}")
         g = self.prune(self.assigned[name])
         g.output_name = name
@@ -230,7 +231,8 @@ class Builder:
         text = _text(tok)
         value = float(text)
         if value == math.inf:
-            raise SyntaxProblem(f"the number {text} is too large for a double (max about 1.8e308)",
+            raise SyntaxProblem(f"the number {escape_text(text, 40)} is too large for a double "
+                                "(max about 1.8e308)",
                                 self.text, tok.start(), kind="number")
         return self._const(value, format_number(value))
 
@@ -303,16 +305,17 @@ class Builder:
     def call(self, tok: Any, args: list[int]) -> int:
         fname = _text(tok)
         op = FUNCTIONS.get((fname, len(args)))
+        shown = escape_text(fname, 40)
         if op is None:
             arities = function_arities()
             if fname in arities:
                 counts = " or ".join(str(n) for n in arities[fname])
                 noun = "argument" if arities[fname] == [1] else "arguments"
-                raise SyntaxProblem(f"{fname} takes {counts} {noun}, got {len(args)}",
+                raise SyntaxProblem(f"{shown} takes {counts} {noun}, got {len(args)}",
                                     self.text, tok.start(), kind="arity")
             close = difflib.get_close_matches(fname, list(arities), n=1, cutoff=0.5)
             hint = f"; did you mean {close[0]}?" if close else ""
-            raise SyntaxProblem(f"unknown function {fname}{hint}", self.text, tok.start(),
+            raise SyntaxProblem(f"unknown function {shown}{hint}", self.text, tok.start(),
                                 kind="unknown_function")
         return self._node(op, *args)
 
@@ -322,16 +325,17 @@ class Builder:
         self._after_bare()
         name = _text(tok)
         g = self.g
+        shown = escape_text(name, 60)
         if name in CONSTANTS:
             raise SyntaxProblem(f"{name} is a constant and cannot be assigned", self.text,
                                 tok.start(), kind="name")
         if name in g.assigned:
             first = locate_line(self.text, self.assign_pos[name])
-            raise SyntaxProblem(f"{name} is assigned twice (first on line {first})", self.text,
+            raise SyntaxProblem(f"{shown} is assigned twice (first on line {first})", self.text,
                                 tok.start(), kind="name")
         if name in g.variables:
             line = locate_line(self.text, tok.start())
-            raise SyntaxProblem(f"{name} is used before it is assigned (on line {line})",
+            raise SyntaxProblem(f"{shown} is used before it is assigned (on line {line})",
                                 self.text, self.var_pos[name], kind="name")
         g.assigned[name] = self.scope[name] = node
         self.assign_pos[name] = tok.start()

@@ -186,7 +186,9 @@ def parse(text: str, *, source: str = "") -> Graph:
     try:
         for m in t.regex.finditer(text, t.skip.match(text).end()):  # type: ignore[union-attr]
             kind = m.lastgroup
+            value = m  # names and numbers need their text; punctuation only its place
             if kind in special:
+                value = None
                 if kind == "LPAR":
                     depth += 1
                 elif kind == "RPAR":
@@ -203,7 +205,7 @@ def parse(text: str, *, source: str = "") -> Graph:
                 action = states[state_stack[-1]].get(kind)
                 if action.__class__ is int:
                     push_state(action)
-                    push_value(m)
+                    push_value(value)
                     break
                 if action is None:
                     raise _unexpected_token(text, m, kind, t, state_stack[-1], source)
@@ -282,7 +284,7 @@ def _unexpected_token(text: str, m: Any, kind: str, t: _Tables, state: int,
         else:
             what = f"unexpected {t.describe.get(kind, kind)}"
             if kind in ("NUMBER", "NAME"):
-                what += f" '{escape_text(tok)}'"
+                what = f"unexpected {kind.lower()} '{escape_text(tok, 40)}'"
             if kind == "EQUAL":
                 what = "unexpected '=' (only a name can be assigned, at the start of a statement)"
     message = f"{what}; expected {_words(expected)}" if expected else what

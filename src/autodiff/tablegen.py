@@ -3,7 +3,8 @@
 The grammar file ``grammars/expr.lark`` is the language's reference. Lark
 computes its LALR(1) tables; this module writes them, with the tokenizer's
 terminal patterns, to ``src/autodiff/_tables.py`` so that a run of autodiff
-needs neither Lark's grammar analysis nor its ``cache=True`` pickle at start-up.
+needs neither Lark's grammar analysis nor Lark's on-disk cache (a pickle in a shared
+temporary directory) at start-up.
 ``autodiff.parser`` checks the shipped tables against the grammar's SHA-256
 and rebuilds them in memory with Lark when they differ; a test checks that the
 committed file is exactly what this module generates.

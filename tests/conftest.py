@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any, Callable, Sequence
 
 import pytest
@@ -43,3 +44,49 @@ def central_difference(f: Callable[..., float], point: Sequence[float], k: int,
 def assert_close(got: float, want: float, rel: float = 1e-9, abs_: float = 1e-12, what: str = "") -> None:
     ok = math.isclose(got, want, rel_tol=rel, abs_tol=abs_)
     assert ok, f"{what}: got {got!r}, want {want!r} (difference {got - want:.3g})"
+
+
+# ---- SymPy as an oracle: it parses the same text with its own parser
+
+def _sympy():
+    import sympy as sp
+
+    return sp
+
+
+def sympy_functions() -> dict[str, Any]:
+    sp = _sympy()
+    return {
+        "exp": sp.exp, "log": lambda x, b=None: sp.log(x) if b is None else sp.log(x) / sp.log(b),
+        "log2": lambda x: sp.log(x) / sp.log(2), "log10": lambda x: sp.log(x) / sp.log(10),
+        "log1p": lambda x: sp.log(1 + x), "expm1": lambda x: sp.exp(x) - 1,
+        "sqrt": sp.sqrt, "abs": sp.Abs, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "asin": sp.asin,
+        "acos": sp.acos, "atan": sp.atan, "atan2": sp.atan2, "sinh": sp.sinh, "cosh": sp.cosh,
+        "tanh": sp.tanh, "sigmoid": lambda x: 1 / (1 + sp.exp(-x)), "relu": lambda x: sp.Max(x, 0),
+        "softplus": lambda x: sp.log(1 + sp.exp(x)), "pow": lambda x, y: x**y, "min": sp.Min,
+        "max": sp.Max, "hypot": lambda x, y: sp.sqrt(x**2 + y**2), "pi": sp.pi, "e": sp.E,
+    }
+
+
+def sympy_program(text: str) -> tuple[Any, dict[str, Any]]:
+    """The program as a SymPy expression of its variables (statements substituted)."""
+    sp = _sympy()
+    env: dict[str, object] = sympy_functions()
+    symbols: dict[str, Any] = {}
+    last = None
+    for stmt in re.split(r"[;\n]", text):
+        stmt = stmt.strip()
+        if not stmt:
+            continue
+        name, expr = ("f", stmt)
+        m = re.match(r"^([A-Za-z_]\w*)\s*=(.*)$", stmt)
+        if m:
+            name, expr = m.group(1), m.group(2)
+        for ident in re.findall(r"[A-Za-z_]\w*", expr):
+            if ident not in env:
+                symbols[ident] = sp.Symbol(ident, real=True)
+                env[ident] = symbols[ident]
+        last = sp.parse_expr(expr.replace("^", "**"), local_dict=env)
+        env[name] = last
+    assert last is not None
+    return last, symbols

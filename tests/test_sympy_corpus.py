@@ -4,25 +4,12 @@ value and every partial derivative at 50 significant digits."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import sympy as sp
 
 import autodiff
 
-from conftest import assert_close
-
-SYMPY_FUNCTIONS = {
-    "exp": sp.exp, "log": lambda x, b=None: sp.log(x) if b is None else sp.log(x) / sp.log(b),
-    "log2": lambda x: sp.log(x) / sp.log(2), "log10": lambda x: sp.log(x) / sp.log(10),
-    "log1p": lambda x: sp.log(1 + x), "expm1": lambda x: sp.exp(x) - 1,
-    "sqrt": sp.sqrt, "abs": sp.Abs, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "asin": sp.asin,
-    "acos": sp.acos, "atan": sp.atan, "atan2": sp.atan2, "sinh": sp.sinh, "cosh": sp.cosh,
-    "tanh": sp.tanh, "sigmoid": lambda x: 1 / (1 + sp.exp(-x)), "relu": lambda x: sp.Max(x, 0),
-    "softplus": lambda x: sp.log(1 + sp.exp(x)), "pow": lambda x, y: x**y, "min": sp.Min,
-    "max": sp.Max, "hypot": lambda x, y: sp.sqrt(x**2 + y**2), "pi": sp.pi, "e": sp.E,
-}
+from conftest import assert_close, sympy_program
 
 # (program, point): points away from kinks, ties and singularities.
 CORPUS = [
@@ -75,28 +62,6 @@ CORPUS = [
     ("hypot(3*x, 4*x)", dict(x=2.0)),
     ("expm1(log1p(x))", dict(x=0.5)),
 ]
-
-
-def sympy_program(text: str) -> tuple[sp.Expr, dict[str, sp.Symbol]]:
-    env: dict[str, object] = dict(SYMPY_FUNCTIONS)
-    symbols: dict[str, sp.Symbol] = {}
-    last = None
-    for stmt in re.split(r"[;\n]", text):
-        stmt = stmt.strip()
-        if not stmt:
-            continue
-        name, expr = ("f", stmt)
-        m = re.match(r"^([A-Za-z_]\w*)\s*=(.*)$", stmt)
-        if m:
-            name, expr = m.group(1), m.group(2)
-        for ident in re.findall(r"[A-Za-z_]\w*", expr):
-            if ident not in env:
-                symbols[ident] = sp.Symbol(ident, real=True)
-                env[ident] = symbols[ident]
-        last = sp.parse_expr(expr.replace("^", "**"), local_dict=env)
-        env[name] = last
-    assert last is not None
-    return last, symbols
 
 
 def test_corpus_is_large_enough() -> None:

@@ -23,7 +23,7 @@ import re
 import textwrap
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from .evaluate import Result
 from .graph import Graph, write_op
@@ -192,6 +192,11 @@ def _local(result: Result, user: int, node: int) -> tuple[float, str]:
 
 def _mul_parts(parts: list[str]) -> str:
     return "·".join(_paren(p) for p in parts)
+
+
+def _group(formula: str) -> str:
+    """A formula as one term of a sum: parenthesised unless it is a name or a number."""
+    return formula if re.fullmatch(r"[A-Za-z0-9_.]+", formula) else f"({formula})"
 
 
 def _paren(text: str) -> str:
@@ -372,9 +377,13 @@ def _backward_line(ex: Explanation, s: BackwardStep, fmt: Any, max_terms: int) -
         local = fmt(t.local)
         text = f"{head} = {t.formula} = {local}" if t.formula != local else f"{head} = {local}"
         return _Line(text)
-    symbols = " + ".join(
-        _d(out, t.user_name) + " · " + _d(t.user_name, s.name) for t in terms) + more
-    numbers = " + ".join(f"{_paren(fmt(t.adjoint))} · {_paren(fmt(t.local))}" for t in terms) + more
+    output = ex.result.graph.output
+    # A use by the output itself is its local factor alone (∂J/∂J = 1), written
+    # as its formula: ∂J/∂x would read like the adjoint being computed.
+    symbols = " + ".join(_group(t.formula) if t.user == output else
+                         _d(out, t.user_name) + " · " + _d(t.user_name, s.name) for t in terms) + more
+    numbers = " + ".join(_paren(fmt(t.local)) if t.user == output else
+                         f"{_paren(fmt(t.adjoint))} · {_paren(fmt(t.local))}" for t in terms) + more
     parts = [head, symbols, numbers]
     if len(s.terms) > 1:
         parts.append(" + ".join(_paren(fmt(t.product)) for t in terms) + more)
@@ -392,7 +401,7 @@ def _elide(items: list[Any], limit: Optional[int]) -> tuple[list[Any], list[Any]
     return items[:head], items[-tail:], len(items) - head - tail
 
 
-def _path_text(ex: Explanation, p: Path, fmt: Any, max_len: int = 12) -> str:
+def _path_text(ex: Explanation, p: Path, fmt: Any, max_len: int = 8) -> str:
     names = ex.result.graph.names()
     nodes = p.nodes
     if len(nodes) <= max_len:
@@ -622,55 +631,60 @@ def explain_latex(ex: Explanation, *, digits: Optional[int] = None,
              r"\begin{align*}"]
     rows: list[str] = []
 
-    def emit(rows_: list[str]) -> None:
-        head, tail, hidden = _elide(rows_, max_steps)
-        shown = head + ([rf"&\vdots \quad \text{{({hidden:,} more steps)}}"] if hidden else []) + tail
-        lines.append(" \\\\\n".join(shown))
+    def emit(steps: list[Any], row: Callable[[Any], str]) -> None:
+        head, tail, hidden = _elide(steps, max_steps)
+        rows = [row(s) for s in head]
+        if hidden:
+            rows.append(rf"&\vdots \quad \text{{({hidden:,} more steps)}}")
+        rows += [row(s) for s in tail]
+        lines.append(" \\\\\n".join(rows))
 
-    for fs in ex.forward:
+    def forward_row(fs: ForwardStep) -> str:
         left = tex_name(fs.name)
         if not fs.expression:
-            rows.append(f"{left} &= {fmt(fs.value)}")
-            continue
+            return f"{left} &= {fmt(fs.value)}"
         parts = [tex_formula(fs.expression)]
         if fs.substituted != fs.expression:
             parts.append(tex_formula(fs.substituted))
         value = fmt(fs.value)
         if parts[-1] != value:
             parts.append(value)
-        rows.append(f"{left} &= " + " = ".join(parts))
-    emit(rows)
+        return f"{left} &= " + " = ".join(parts)
+
+    def backward_row(s: BackwardStep) -> str:
+        left = _tex_d(out_name, s.name)
+        if not s.terms:
+            return f"{left} &= {fmt(s.adjoint)}"
+        terms = s.terms[:max_terms]
+        more = r" + \dots" if len(s.terms) > max_terms else ""
+        output = ex.result.graph.output
+        symbols = " + ".join(tex_formula(_group(t.formula)) if t.user == output else
+                             _tex_d(out_name, t.user_name) + r" \cdot " + _tex_d(t.user_name, s.name)
+                             for t in terms) + more
+        numbers = " + ".join(_tex_paren(fmt(t.local)) if t.user == output else
+                             _tex_paren(fmt(t.adjoint)) + r" \cdot " + _tex_paren(fmt(t.local))
+                             for t in terms) + more
+        notes = ", ".join(f"{_tex_d(t.user_name, s.name)} = {tex_formula(t.formula)} = {fmt(t.local)}"
+                          for t in terms if t.formula != format_number(t.local, digits))
+        if len(s.terms) == 1 and terms[0].user == ex.result.graph.output:
+            parts = [tex_formula(terms[0].formula)]
+        else:
+            parts = [symbols, numbers]
+            if len(s.terms) > 1:
+                parts.append(" + ".join(_tex_paren(fmt(t.product)) for t in terms) + more)
+        if parts[-1] != fmt(s.adjoint):
+            parts.append(fmt(s.adjoint))
+        row = f"{left} &= " + " = ".join(parts)
+        if notes:
+            row += rf" && \text{{where }} {notes}"
+        return row
+
+    emit(ex.forward, forward_row)
     lines.append(r"\end{align*}")
     if ex.backward:
         lines += [rf"\paragraph{{Backward pass}} each adjoint ${_tex_d(out_name, 'node')}$, from the "
                   "output back.", r"\begin{align*}"]
-        rows = []
-        for s in ex.backward:
-            left = _tex_d(out_name, s.name)
-            if not s.terms:
-                rows.append(f"{left} &= {fmt(s.adjoint)}")
-                continue
-            terms = s.terms[:max_terms]
-            more = r" + \dots" if len(s.terms) > max_terms else ""
-            symbols = " + ".join(_tex_d(out_name, t.user_name) + r" \cdot " + _tex_d(t.user_name, s.name)
-                                 for t in terms) + more
-            numbers = " + ".join(_tex_paren(fmt(t.adjoint)) + r" \cdot " + _tex_paren(fmt(t.local))
-                                 for t in terms) + more
-            notes = ", ".join(f"{_tex_d(t.user_name, s.name)} = {tex_formula(t.formula)} = {fmt(t.local)}"
-                              for t in terms if t.formula != format_number(t.local, digits))
-            if len(s.terms) == 1 and terms[0].user == ex.result.graph.output:
-                parts = [tex_formula(terms[0].formula)]
-            else:
-                parts = [symbols, numbers]
-                if len(s.terms) > 1:
-                    parts.append(" + ".join(_tex_paren(fmt(t.product)) for t in terms) + more)
-            if parts[-1] != fmt(s.adjoint):
-                parts.append(fmt(s.adjoint))
-            row = f"{left} &= " + " = ".join(parts)
-            if notes:
-                row += rf" && \text{{where }} {notes}"
-            rows.append(row)
-        emit(rows)
+        emit(ex.backward, backward_row)
         lines.append(r"\end{align*}")
     if ex.paths is not None:
         names = ex.result.graph.names()

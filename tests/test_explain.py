@@ -97,7 +97,7 @@ J &= 3 \cdot v = 3 \cdot 11 = 33
 \frac{\partial J}{\partial b} &= \frac{\partial J}{\partial u} \cdot \frac{\partial u}{\partial b} = 3 \cdot 2 = 6 && \text{where } \frac{\partial u}{\partial b} = c = 2 \\
 \frac{\partial J}{\partial c} &= \frac{\partial J}{\partial u} \cdot \frac{\partial u}{\partial c} = 3 \cdot 3 = 9 && \text{where } \frac{\partial u}{\partial c} = b = 3
 \end{align*}
-"""
+"""  # noqa: E501
 
 
 @pytest.mark.parametrize("extra, want", [

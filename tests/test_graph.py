@@ -392,3 +392,11 @@ def test_help_texts(run) -> None:
         for w in words:
             assert w in res.stdout, (cmd, w)
     assert "graph" in run("--help").stdout and "explain" in run("--help").stdout
+
+
+def test_readme_mermaid_block_is_real_output(run) -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    (block,) = re.findall(r"```mermaid\n(.*?)```", readme, re.S)
+    assert block == run("graph", *LECTURE, "--format", "mermaid").stdout == LECTURE_MERMAID

@@ -342,3 +342,26 @@ def test_latex_is_balanced() -> None:
     assert tex.count(r"\begin{align*}") == tex.count(r"\end{align*}")
     assert r"\mathit{x\_1}" not in tex and "x_{1}" in tex
     assert r"10^{-300}" in tex and r"\log" in tex and r"\operatorname{atan2}" in tex
+
+
+def test_conventions_are_said_where_a_derivative_does_not_exist(run) -> None:
+    out = run("explain", "abs(x) + relu(x)*y", "--x", "0", "--y", "2").stdout
+    assert "      where ∂t1/∂x = sign(x) = 0 († abs'(0) = 0, as in PyTorch)\n" in out
+    assert "        and ∂t2/∂x = (x > 0 ? 1 : 0) = 0 († relu'(0) = 0, as in PyTorch)\n" in out
+    doc = json.loads(run("explain", "abs(x)", "--x", "0", "--json").stdout)
+    assert doc["backward"][1]["terms"][0]["conventions"] == ["abs'(0) = 0"]
+
+
+@pytest.mark.parametrize("program", ["J = x", "u = x; J = u"])
+def test_output_that_is_a_variable(run, program: str) -> None:
+    out = run("explain", program, "--x", "2", "--paths").stdout
+    assert "  x = 2\n  J = x = 2\n" in out
+    assert "  ∂J/∂x = 1\n" in out
+    assert "  x is the output itself: the empty product = 1\n  sum over the paths = 1 = ∂J/∂x\n" in out
+
+
+def test_digits(run) -> None:
+    out = run("explain", "u = x/3; J = u*u", "--x", "1", "--digits", "3").stdout
+    assert "  u = x / 3 = 1 / 3 = 0.333\n" in out
+    assert "  ∂J/∂x = ∂J/∂u · ∂u/∂x = 0.667 · 0.333 = 0.222\n" in out
+    assert "      where ∂u/∂x = 1/3 = 0.333\n" in out

@@ -400,3 +400,19 @@ def test_readme_mermaid_block_is_real_output(run) -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     (block,) = re.findall(r"```mermaid\n(.*?)```", readme, re.S)
     assert block == run("graph", *LECTURE, "--format", "mermaid").stdout == LECTURE_MERMAID
+
+
+def test_conventions_are_marked(run) -> None:
+    out = run("graph", "abs(x) + relu(x)*y", "--x", "0", "--y", "2").stdout
+    assert "├── t1 = abs(x) = 0   ∂f/∂t1 = 1 †   [∂f/∂t1 = 1]\n" in out
+    assert out.endswith("† conventions where a derivative does not exist (as in PyTorch):\n"
+                        "  t1: abs'(0) = 0\n  t2: relu'(0) = 0\n")
+    dot = run("graph", "abs(x)", "--x", "0", "--format", "dot").stdout
+    assert 'label="f = abs(x)\\nvalue = 0\\n∂f/∂f = 1\\n† abs\'(0) = 0"' in dot
+
+
+def test_digits_round_every_number(run) -> None:
+    out = run("graph", "x/3", "--x", "1", "--digits", "3", "--format", "dot").stdout
+    assert 'label="computation graph of f = 0.333"' in out
+    assert '[label="∂f/∂x = 1/3 = 0.333"]' in out
+    assert "0.3333" not in out

@@ -129,7 +129,7 @@ def graph_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...],
                 import io
 
                 buf = io.StringIO()
-                Console(file=buf, width=100, color_system=None, highlight=False, emoji=False,
+                Console(file=buf, width=80, color_system=None, highlight=False, emoji=False,
                         markup=False).print(tree)
                 _write(buf.getvalue().encode("utf-8"), out_file)
             else:

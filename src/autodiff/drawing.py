@@ -57,6 +57,7 @@ class Picture:
     edges: list[tuple[int, int, str]]
     #: drawn nodes with an argument that is not drawn
     cut: list[int]
+    digits: Optional[int] = None
 
     @property
     def output(self) -> int:
@@ -139,6 +140,7 @@ def picture(graph: Graph, result: Optional[Result] = None, *, digits: Optional[i
                 lines.append(f"value = {format_number(result.values[i], digits)}")
             if g.active[i]:
                 lines.append(f"∂{out_name}/∂{names[i]} = {format_number(result.adjoints[i], digits)}")
+            lines += [f"† {note}" for note in result.conventions.get(i, [])]
         labels[i] = lines
     edges: list[tuple[int, int, str]] = []
     cut: list[int] = []
@@ -150,7 +152,7 @@ def picture(graph: Graph, result: Optional[Result] = None, *, digits: Optional[i
                 edges.append((j, i, edge_label(g, result, i, k, digits, names)))
             elif not cut or cut[-1] != i:
                 cut.append(i)
-    return Picture(g, result, order, hidden, labels, edges, cut)
+    return Picture(g, result, order, hidden, labels, edges, cut, digits)
 
 
 # ---------------------------------------------------------------- DOT
@@ -176,7 +178,7 @@ def to_dot(p: Picture) -> str:
     g = p.graph
     title = f"computation graph of {g.output_name}"
     if p.result is not None:
-        title += f" = {format_number(p.result.value)}"
+        title += f" = {format_number(p.result.value, p.digits)}"
     lines = [
         f'digraph "{dot_escape(g.output_name)}" {{',
         f'  graph [rankdir=LR, label="{dot_escape(title)}", labelloc=t, fontname="Helvetica"];',
@@ -295,6 +297,8 @@ def to_tree(graph: Graph, result: Optional[Result] = None, *, digits: Optional[i
                 text += f" = {fmt(result.values[i])}"
             if g.active[i]:
                 text += f"   ∂{out}/∂{names[i]} = {fmt(result.adjoints[i])}"
+            if i in result.conventions:
+                text += " †"
         return text
 
     root = Tree(Text(label(g.output)), guide_style="dim")
@@ -339,6 +343,11 @@ def to_tree(graph: Graph, result: Optional[Result] = None, *, digits: Optional[i
     if result is not None:
         legend = f"∂{out}/∂node: the adjoint; " + legend
     parts.append(Text(legend))
+    if result is not None and result.conventions:
+        notes = [f"  {names[i]}: {'; '.join(n)}" for i, n in sorted(result.conventions.items()) if drawn[i]]
+        if notes:
+            parts.append(Text("\n".join(["† conventions where a derivative does not exist (as in PyTorch):",
+                                         *notes])))
     if truncated or deep:
         reach = _near_output(g, None)[0].count(1)
         shown = drawn.count(1)

@@ -62,6 +62,8 @@ class Term:
     local: float  # ∂user/∂node
     formula: str  # the local factor in the program's names: "c"
     product: float
+    #: conventions applied at the user where its derivative does not exist (abs'(0) = 0)
+    conventions: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -238,6 +240,9 @@ def explain(result: Result, *, paths: bool = False, max_paths: int = 20,
         expr = _write(g, i, [names[j] for j in args])
         subst = _write(g, i, [names[j] if _is_number(names[j]) else fmt(values[j]) for j in args])
         forward.append(ForwardStep(i, names[i], op.name, expr, subst, values[i]))
+    if names[g.output] != g.output_name:  # J = x, or u = x; J = u: the output is another node
+        forward.append(ForwardStep(g.output, g.output_name, "alias", names[g.output],
+                                   names[g.output], values[g.output]))
 
     users = _users(g, reach)
     backward: list[BackwardStep] = []
@@ -247,7 +252,8 @@ def explain(result: Result, *, paths: bool = False, max_paths: int = 20,
             terms = []
             for u in users[j]:
                 d, formula = _local(result, u, j)
-                terms.append(Term(u, names[u], adj[u], d, formula, adj[u] * d))
+                terms.append(Term(u, names[u], adj[u], d, formula, adj[u] * d,
+                                  list(result.conventions.get(u, []))))
             backward.append(BackwardStep(j, names[j], adj[j], terms))
 
     ex = Explanation(result, forward, backward, max_paths=max_paths, users=users)
@@ -343,7 +349,8 @@ def _d(top: str, bottom: str) -> str:
 @dataclass
 class _Line:
     text: str
-    note: str = ""  # the symbolic local derivatives, "" when they add nothing
+    #: the symbolic local derivatives, when they add something to the numbers
+    notes: list[str] = field(default_factory=list)
 
 
 def _forward_line(s: ForwardStep, fmt: Any) -> _Line:
@@ -366,8 +373,9 @@ def _backward_line(ex: Explanation, s: BackwardStep, fmt: Any, max_terms: int) -
     notes = []
     for t in s.terms[:max_terms]:
         local = fmt(t.local)
-        if t.formula != local:
-            notes.append(f"{_d(t.user_name, s.name)} = {t.formula} = {local}")
+        mark = f" († {'; '.join(t.conventions)}, as in PyTorch)" if t.conventions else ""
+        if t.formula != local or mark:
+            notes.append(f"{_d(t.user_name, s.name)} = {t.formula} = {local}{mark}")
     hidden = len(s.terms) - max_terms
     more = f" + … ({hidden:,} more uses)" if hidden > 0 else ""
     terms = s.terms[:max_terms]
@@ -376,6 +384,8 @@ def _backward_line(ex: Explanation, s: BackwardStep, fmt: Any, max_terms: int) -
         t = terms[0]
         local = fmt(t.local)
         text = f"{head} = {t.formula} = {local}" if t.formula != local else f"{head} = {local}"
+        if t.conventions:
+            text += f"   († {'; '.join(t.conventions)}, as in PyTorch)"
         return _Line(text)
     output = ex.result.graph.output
     # A use by the output itself is its local factor alone (∂J/∂J = 1), written
@@ -390,7 +400,7 @@ def _backward_line(ex: Explanation, s: BackwardStep, fmt: Any, max_terms: int) -
     value = fmt(s.adjoint)
     if parts[-1] != value:
         parts.append(value)
-    return _Line(" = ".join(parts), "; ".join(notes))
+    return _Line(" = ".join(parts), notes)
 
 
 def _elide(items: list[Any], limit: Optional[int]) -> tuple[list[Any], list[Any], int]:
@@ -404,6 +414,8 @@ def _elide(items: list[Any], limit: Optional[int]) -> tuple[list[Any], list[Any]
 def _path_text(ex: Explanation, p: Path, fmt: Any, max_len: int = 8) -> str:
     names = ex.result.graph.names()
     nodes = p.nodes
+    if len(nodes) == 1:
+        return f"{names[nodes[0]]} is the output itself: the empty product = 1"
     if len(nodes) <= max_len:
         route = " → ".join(names[i] for i in nodes)
         factors = " · ".join(_d(names[nodes[k + 1]], names[nodes[k]]) for k in range(len(nodes) - 1))
@@ -474,8 +486,8 @@ def explain_text(ex: Explanation, *, digits: Optional[int] = None,
                 out += textwrap.wrap(line.text, 78, initial_indent="  ", subsequent_indent="  ")
                 continue
             out.append(f"  {line.text}")
-            if line.note:
-                out.append(f"      where {line.note}")
+            for k, note in enumerate(line.notes):
+                out.append(f"      {'where' if k == 0 else '  and'} {note}")
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 
@@ -490,11 +502,20 @@ def explain_markdown(ex: Explanation, *, digits: Optional[int] = None,
         out += [f"### {title}", ""]
         for line in lines:
             item = f"- `{line.text}`"
-            if line.note:
-                item += " where " + ", ".join(f"`{n}`" for n in line.note.split("; "))
+            if line.notes:
+                item += " where " + ", ".join(f"`{n}`" for n in line.notes)
             out.append(item)
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _term_dict(t: Term) -> dict[str, Any]:
+    d: dict[str, Any] = {"user": t.user_name, "user_adjoint": json_number(t.adjoint),
+                         "local": json_number(t.local), "formula": t.formula,
+                         "product": json_number(t.product)}
+    if t.conventions:
+        d["conventions"] = t.conventions
+    return d
 
 
 def explain_dict(ex: Explanation) -> dict[str, Any]:
@@ -509,9 +530,7 @@ def explain_dict(ex: Explanation) -> dict[str, Any]:
         "forward": [{"node": s.name, "op": s.kind, "expression": s.expression,
                      "substituted": s.substituted, "value": json_number(s.value)} for s in ex.forward],
         "backward": [{"node": s.name, "adjoint": json_number(s.adjoint),
-                      "terms": [{"user": t.user_name, "user_adjoint": json_number(t.adjoint),
-                                 "local": json_number(t.local), "formula": t.formula,
-                                 "product": json_number(t.product)} for t in s.terms]}
+                      "terms": [_term_dict(t) for t in s.terms]}
                      for s in ex.backward],
     }
     if ex.paths is not None:

@@ -55,6 +55,9 @@ def _load(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], out
 
 
 def _write(data: bytes, path: str) -> None:
+    if path == "-":
+        click.echo(data, nl=False)
+        return
     try:
         with open(path, "wb") as fh:
             fh.write(data)
@@ -103,7 +106,7 @@ program, binding, format, missing -o, unwritable file, dot not installed).
 @click.option("--format", "fmt", default="tree", metavar="FORMAT",
               help="tree (default), dot, mermaid, svg or png.")
 @click.option("-o", "--output", "out_file", metavar="FILE",
-              help="Write to FILE instead of stdout (required for svg and png).")
+              help="Write to FILE instead of stdout (required for svg and png; '-' is stdout).")
 @click.option("--max-nodes", type=click.IntRange(0, None), default=200, show_default=True,
               help="Draw at most N nodes (those nearest the output); 0 draws all.")
 @click.option("--max-depth", type=click.IntRange(1, None), default=12, show_default=True,

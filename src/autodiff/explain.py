@@ -648,7 +648,6 @@ def explain_latex(ex: Explanation, *, digits: Optional[int] = None,
     lines = [f"% autodiff explain: {out_name} = {format_number(ex.result.value, digits)}",
              r"\paragraph{Forward pass} each node's value, in evaluation order.",
              r"\begin{align*}"]
-    rows: list[str] = []
 
     def emit(steps: list[Any], row: Callable[[Any], str]) -> None:
         head, tail, hidden = _elide(steps, max_steps)
@@ -711,8 +710,11 @@ def explain_latex(ex: Explanation, *, digits: Optional[int] = None,
             lines.append(rf"\paragraph{{Paths from ${tex_name(ps.name)}$ to ${tex_name(out_name)}$}} "
                          f"{_tex_count(ps.count)} in all.")
             lines.append(r"\begin{align*}")
-            rows = []
+            rows: list[str] = []
             for p in ps.shown:
+                if len(p.nodes) == 1:
+                    rows.append(rf"{tex_name(names[p.nodes[0]])} &: 1 \quad \text{{(the output itself)}}")
+                    continue
                 route = r" \to ".join(tex_name(names[i]) for i in p.nodes[:12])
                 if len(p.nodes) > 12:
                     route += r" \to \dots"
@@ -722,7 +724,8 @@ def explain_latex(ex: Explanation, *, digits: Optional[int] = None,
                 rows.append(rf"\textstyle\sum &= {fmt(ps.total)} \quad "
                             rf"\left({_tex_d(out_name, ps.name)} = {fmt(ps.adjoint)}\right)")
             else:
-                rows.append(rf"&\dots \quad {_tex_d(out_name, ps.name)} = {fmt(ps.adjoint)}")
+                rows.append(rf"&\dots \quad \text{{({len(ps.shown):,} shown; the sum over all is)}} \quad "
+                            rf"{_tex_d(out_name, ps.name)} = {fmt(ps.adjoint)}")
             lines.append(" \\\\\n".join(rows))
             lines.append(r"\end{align*}")
         lines.append(WHY_REVERSE)
@@ -732,7 +735,7 @@ def explain_latex(ex: Explanation, *, digits: Optional[int] = None,
 def _tex_count(n: int) -> str:
     """count_text in LaTeX text mode: 3 paths, $2^{50}$ paths, about $1.3 \\times 10^{30}$ paths."""
     word = "path" if n == 1 else "paths"
-    text = count_text(n).replace(",", "{,}")
+    text = count_text(n)
     about = text.startswith("about ")
     text = text.removeprefix("about ")
     if "^" in text:

@@ -315,8 +315,21 @@ def iter_paths(g: Graph, users: list[list[int]], start: int, limit: int) -> list
     return out
 
 
+def _local_value(result: Result, user: int, node: int) -> float:
+    """∂user/∂node as a number (summed over edges when node is taken twice)."""
+    g = result.graph
+    factors = result.local[user]
+    assert factors is not None
+    total = 0.0
+    if g.arg0[user] == node:
+        total += factors[0] or 0.0
+    if g.arg1[user] == node:
+        total += factors[1] or 0.0
+    return total
+
+
 def _path(result: Result, nodes: list[int]) -> Path:
-    factors = [_local(result, nodes[k + 1], nodes[k])[0] for k in range(len(nodes) - 1)]
+    factors = [_local_value(result, nodes[k + 1], nodes[k]) for k in range(len(nodes) - 1)]
     product = 1.0
     for d in factors:
         product *= d

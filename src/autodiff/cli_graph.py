@@ -78,10 +78,11 @@ GRAPH_HELP = """Draw the computation graph of PROGRAM.
   autodiff graph "J = 3*(a + b*c)" --a 5 --b 3 --c 2 --format svg -o j.svg
 
 \b
-With bindings (as for `autodiff eval`: --NAME VALUE, -D NAME=VALUE) each
-node shows its value and its adjoint ∂J/∂node, and each edge its local
-factor, symbolically in the program's names and as a number (∂u/∂b = c = 2).
-Without bindings the structure is drawn with the symbolic local factors.
+With bindings (as for `autodiff eval`: --NAME VALUE, or -D NAME=VALUE for
+any name, such as a variable called format or output) each node shows its
+value and its adjoint ∂J/∂node, and each edge its local factor, in the
+program's names and as a number (∂u/∂b = c = 2). Without bindings the
+structure is drawn with the symbolic local factors.
 
 \b
 Formats (--format):
@@ -107,9 +108,9 @@ program, binding, format, missing -o, unwritable file, dot not installed).
               help="tree (default), dot, mermaid, svg or png.")
 @click.option("-o", "--output", "out_file", metavar="FILE",
               help="Write to FILE instead of stdout (required for svg and png; '-' is stdout).")
-@click.option("--max-nodes", type=click.IntRange(0, None), default=200, show_default=True,
+@click.option("--max-nodes", type=click.IntRange(0, None), default=200, show_default=True, metavar="N",
               help="Draw at most N nodes (those nearest the output); 0 draws all.")
-@click.option("--max-depth", type=click.IntRange(1, None), default=12, show_default=True,
+@click.option("--max-depth", type=click.IntRange(1, None), default=12, show_default=True, metavar="N",
               help="tree: expand at most N levels below the output.")
 def graph_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], output: Optional[str],
               digits: Optional[int], debug: bool, fmt: str, out_file: Optional[str], max_nodes: int,
@@ -159,7 +160,8 @@ EXPLAIN_HELP = """Narrate backpropagation through PROGRAM with numbers.
   autodiff explain "J = 3*(a + b*c)" --a 5 --b 3 --c 2 --format latex
 
 \b
-Bind every variable, as for `autodiff eval` (--NAME VALUE, -D NAME=VALUE).
+Bind every variable, as for `autodiff eval`: --NAME VALUE, or -D NAME=VALUE
+for any name (a variable called paths or format, say).
 The explanation, in the lecture's order:
   forward pass   one line per node: u = b·c = 3·2 = 6
   backward pass  one line per node from the output back:
@@ -191,9 +193,9 @@ Exit codes: 0 success; 1 evaluation error; 2 input or usage error.
               help="text (default), markdown or latex.")
 @click.option("--json", "as_json", is_flag=True, help="Print the steps as one JSON object.")
 @click.option("--paths", is_flag=True, help="Also list the paths from each input to the output.")
-@click.option("--max-paths", type=click.IntRange(1, None), default=20, show_default=True,
+@click.option("--max-paths", type=click.IntRange(1, None), default=20, show_default=True, metavar="N",
               help="With --paths: list at most N paths per input.")
-@click.option("--max-nodes", type=click.IntRange(0, None), default=200, show_default=True,
+@click.option("--max-nodes", type=click.IntRange(0, None), default=200, show_default=True, metavar="N",
               help="Show at most N steps of each pass (0: all).")
 def explain_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], output: Optional[str],
                 digits: Optional[int], debug: bool, fmt: str, as_json: bool, paths: bool,

@@ -365,3 +365,24 @@ def test_digits(run) -> None:
     assert "  u = x / 3 = 1 / 3 = 0.333\n" in out
     assert "  ∂J/∂x = ∂J/∂u · ∂u/∂x = 0.667 · 0.333 = 0.222\n" in out
     assert "      where ∂u/∂x = 1/3 = 0.333\n" in out
+
+
+@pytest.mark.parametrize("args", [
+    LECTURE + ["--paths"],
+    ["abs(x) + relu(x)*y", "--x", "0", "--y", "2", "--paths"],
+    ["J = x", "--x", "1", "--paths"],
+    ["J = 3*pi"],
+    ["; ".join(["t0 = x"] + [f"t{k + 1} = sin(t{k}) + cos(t{k})" for k in range(60)]), "--x", "0.3",
+     "--paths", "--max-paths", "2"],
+])
+def test_json_matches_its_schema(run, args: list[str]) -> None:
+    from pathlib import Path
+
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parents[1] / "schema" / "explain.schema.json")
+                        .read_text(encoding="utf-8"))
+    doc = json.loads(run("explain", *args, "--json").stdout)
+    jsonschema.validate(doc, schema)
+    for ps in doc.get("paths", {}).values():
+        assert (ps["sum"] is None) == (not ps["complete"])

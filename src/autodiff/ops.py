@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-__all__ = ["Op", "Partial", "OPS", "FUNCTIONS", "OPERATORS", "CONSTANTS", "function_arities"]
+__all__ = ["Op", "Partial", "OPS", "FUNCTIONS", "OPERATORS", "CONSTANTS", "function_arities",
+           "formula_for"]
 
 Kink = Optional[Callable[..., Optional[str]]]
 
@@ -235,3 +237,27 @@ def function_arities() -> dict[str, list[int]]:
     for name, n in sorted(FUNCTIONS):
         out.setdefault(name, []).append(n)
     return out
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def formula_for(op: Op, k: int, arg_names: list[str] | tuple[str, ...]) -> str:
+    """The local derivative of `op` with respect to its argument k, written in
+    the program's own names: for ``u = b * c``, ``formula_for(mul, 0, ["b", "c"])``
+    is ``"c"``. Parameters are replaced as whole words, in one pass (a name that
+    is itself a parameter name is not replaced again); a negative constant such
+    as ``-3`` is parenthesised inside a larger formula."""
+    formula = op.partials[k].formula
+    subst = dict(zip(op.params, arg_names, strict=True))
+    if formula in subst:
+        return subst[formula]
+
+    def replace(m: re.Match[str]) -> str:
+        word = m.group()
+        if word not in subst:
+            return word
+        name = subst[word]
+        return f"({name})" if name.startswith("-") else name
+
+    return _WORD.sub(replace, formula)

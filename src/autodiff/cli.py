@@ -76,12 +76,13 @@ def parse_bindings(extra: list[str], sets: tuple[str, ...]) -> dict[str, float]:
     return out
 
 
-def read_program(program: Optional[str], file: Optional[str]) -> tuple[str, str]:
+def read_program(program: Optional[str], file: Optional[str], command: str = "eval"
+                 ) -> tuple[str, str]:
     """The program text and where it came from ('' for the command line)."""
     if file is not None and program is not None:
         raise UsageProblem("give the program either as an argument or with -f FILE, not both")
     if file is None and program is None:
-        raise UsageProblem("missing the program: autodiff eval 'J = 3*(a + b*c)' --a 5 ...")
+        raise UsageProblem(f"missing the program: autodiff {command} 'J = 3*(a + b*c)' --a 5 ...")
     if file is None and program != "-":
         assert program is not None
         return program, ""
@@ -179,11 +180,17 @@ def cli() -> None:
     """autodiff: differentiate a formula and show its computation graph.
 
     \b
+    Commands:
+      eval     values, local factors, adjoints and the gradient (table or JSON)
+      graph    the computation graph as a tree, DOT, Mermaid, SVG or PNG
+      explain  backpropagation narrated step by step, with numbers
+
+    \b
     Example:
       autodiff eval "J = 3*(a + b*c)" --a 5 --b 3 --c 2
 
-    Run `autodiff eval --help` for the language, bindings, output formats
-    and exit codes.
+    Run `autodiff COMMAND --help` for each command's options; `autodiff eval
+    --help` describes the language, bindings, output formats and exit codes.
     """
 
 
@@ -260,7 +267,8 @@ def eval_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], 
     run_guarded(body, debug=debug, as_json=as_json)
 
 
-def _split_program(args: tuple[str, ...], file: Optional[str]) -> tuple[Optional[str], list[str]]:
+def _split_program(args: tuple[str, ...], file: Optional[str], command: str = "eval"
+                   ) -> tuple[Optional[str], list[str]]:
     if file is not None:
         return None, list(args)
     if not args:
@@ -268,7 +276,7 @@ def _split_program(args: tuple[str, ...], file: Optional[str]) -> tuple[Optional
     first = args[0]
     if _BINDING_OPTION.match(first):  # --a or --a=5 where the program should be
         raise UsageProblem("the program comes first, then the bindings: "
-                           "autodiff eval 'J = 3*(a + b*c)' --a 5 --b 3 --c 2 (a program that "
+                           f"autodiff {command} 'J = 3*(a + b*c)' --a 5 --b 3 --c 2 (a program that "
                            "starts with --NAME, like --x, can be written -(-x))")
     return first, list(args[1:])
 

@@ -38,12 +38,12 @@ _CONTEXT = {"ignore_unknown_options": True, "allow_extra_args": True}
 
 
 def _load(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], output: Optional[str],
-          need_values: bool) -> tuple[Any, Any]:
+          need_values: bool, command: str) -> tuple[Any, Any]:
     """The selected graph, and its evaluation (None when no variable is bound
     and values are not needed)."""
-    program, extra = _split_program(args, file)
+    program, extra = _split_program(args, file, command)
     bindings = parse_bindings(extra, sets)
-    text, source = read_program(program, file)
+    text, source = read_program(program, file, command)
     from . import parser
     from .evaluate import evaluate
 
@@ -121,7 +121,7 @@ def graph_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...],
                                f"{', '.join(GRAPH_FORMATS[:-1])} or {GRAPH_FORMATS[-1]}")
         if fmt in ("svg", "png") and not out_file:
             raise UsageProblem(f"--format {fmt} writes a file: add -o FILE (for example -o graph.{fmt})")
-        selected, result = _load(args, file, sets, output, need_values=False)
+        selected, result = _load(args, file, sets, output, need_values=False, command="graph")
         from . import drawing
 
         if fmt == "tree":
@@ -204,7 +204,7 @@ def explain_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...
         if fmt not in EXPLAIN_FORMATS:
             raise UsageProblem(f"unknown format '{escape_text(fmt)}' for explain: choose text, "
                                "markdown or latex (or --json)")
-        _, result = _load(args, file, sets, output, need_values=True)
+        _, result = _load(args, file, sets, output, need_values=True, command="explain")
         from . import explain
 
         ex = explain.explain(result, paths=paths, max_paths=max_paths, digits=digits)

@@ -13,7 +13,6 @@ an EvaluationError naming the node, its operation and its input values.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
 from .errors import BindingError, EvaluationError, escape_text, name_list
@@ -26,19 +25,25 @@ __all__ = ["Result", "evaluate", "forward", "backward", "check_bindings"]
 _isfinite = math.isfinite
 
 
-@dataclass
 class Result:
     """Everything one evaluation computed."""
 
-    graph: Graph
-    bindings: dict[str, float]
-    values: list[float]
-    adjoints: list[float]
-    #: per node, the local factor on each incoming edge (None: edge from a
-    #: constant); empty when the evaluation was asked not to keep them
-    local: list[Optional[tuple[Optional[float], ...]]] = field(default_factory=list)
-    #: node index -> the conventions applied there at a non-differentiable point
-    conventions: dict[int, list[str]] = field(default_factory=dict)
+    def __init__(self, graph: Graph, bindings: dict[str, float], values: list[float],
+                 adjoints: list[float],
+                 local: Optional[list[Optional[tuple[Optional[float], ...]]]] = None,
+                 conventions: Optional[dict[int, list[str]]] = None) -> None:
+        self.graph = graph
+        self.bindings = bindings
+        self.values = values
+        self.adjoints = adjoints
+        #: per node, the local factor on each incoming edge (None: edge from a
+        #: constant); empty when the evaluation was asked not to keep them
+        self.local: list[Optional[tuple[Optional[float], ...]]] = [] if local is None else local
+        #: node index -> the conventions applied there at a non-differentiable point
+        self.conventions: dict[int, list[str]] = {} if conventions is None else conventions
+
+    def __repr__(self) -> str:
+        return f"<Result {self.output} = {self.value!r}, gradient {self.gradient!r}>"
 
     @property
     def output(self) -> str:

@@ -19,9 +19,7 @@ used twice is one node, and names assigned by statements label their nodes.
 
 from __future__ import annotations
 
-import difflib
 import math
-from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from .errors import ProgramError, SyntaxProblem, escape_text, name_list
@@ -32,31 +30,38 @@ __all__ = ["Graph", "Builder"]
 
 
 
-@dataclass
 class Graph:
     """A program lowered to a DAG. See the module docstring for the layout."""
 
-    op: list[Optional[Op]] = field(default_factory=list)
-    arg0: list[int] = field(default_factory=list)
-    arg1: list[int] = field(default_factory=list)
-    leaf: list[Optional[float]] = field(default_factory=list)
-    active: bytearray = field(default_factory=bytearray)
-    #: node index -> the name the program gave it (variables, constants,
-    #: assigned statements); other operation nodes get generated names
-    given: dict[int, str] = field(default_factory=dict)
-    #: variable name -> node index, in order of first use
-    variables: dict[str, int] = field(default_factory=dict)
-    #: assigned name -> node index, in statement order (several names may
-    #: share a node: `w = u`, or two statements with the same expression)
-    assigned: dict[str, int] = field(default_factory=dict)
-    #: the output node and its name
-    output: int = -1
-    output_name: str = ""
-    #: the program text it came from (for messages); "" if built by hand
-    text: str = ""
-    #: how many statements the program has
-    statements: int = 0
-    _names: Optional[list[str]] = None
+    def __init__(self, *, op: Optional[list[Optional[Op]]] = None, arg0: Optional[list[int]] = None,
+                 arg1: Optional[list[int]] = None, leaf: Optional[list[Optional[float]]] = None,
+                 active: Optional[bytearray] = None, given: Optional[dict[int, str]] = None,
+                 variables: Optional[dict[str, int]] = None, assigned: Optional[dict[str, int]] = None,
+                 output: int = -1, output_name: str = "", text: str = "", statements: int = 0) -> None:
+        self.op: list[Optional[Op]] = [] if op is None else op
+        self.arg0: list[int] = [] if arg0 is None else arg0
+        self.arg1: list[int] = [] if arg1 is None else arg1
+        self.leaf: list[Optional[float]] = [] if leaf is None else leaf
+        self.active: bytearray = bytearray() if active is None else active
+        #: node index -> the name the program gave it (variables, constants,
+        #: assigned statements); other operation nodes get generated names
+        self.given: dict[int, str] = {} if given is None else given
+        #: variable name -> node index, in order of first use
+        self.variables: dict[str, int] = {} if variables is None else variables
+        #: assigned name -> node index, in statement order (several names may
+        #: share a node: `w = u`, or two statements with the same expression)
+        self.assigned: dict[str, int] = {} if assigned is None else assigned
+        #: the output node and its name
+        self.output = output
+        self.output_name = output_name
+        #: the program text it came from (for messages); "" if built by hand
+        self.text = text
+        #: how many statements the program has
+        self.statements = statements
+        self._names: Optional[list[str]] = None
+
+    def __repr__(self) -> str:
+        return f"<Graph of {self.output_name or '?'}: {len(self.op)} nodes>"
 
     def __len__(self) -> int:
         return len(self.op)
@@ -111,6 +116,8 @@ class Graph:
             name = escape_text(name, 60)
             if name in self.variables:
                 raise ProgramError(f"--of {name}: {name} is an input variable, not an assigned name")
+            import difflib
+
             close = difflib.get_close_matches(name, list(self.assigned), n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             known = name_list(list(self.assigned)) or "none"
@@ -313,6 +320,8 @@ class Builder:
                 noun = "argument" if arities[fname] == [1] else "arguments"
                 raise SyntaxProblem(f"{shown} takes {counts} {noun}, got {len(args)}",
                                     self.text, tok.start(), kind="arity")
+            import difflib
+
             close = difflib.get_close_matches(fname, list(arities), n=1, cutoff=0.5)
             hint = f"; did you mean {close[0]}?" if close else ""
             raise SyntaxProblem(f"unknown function {shown}{hint}", self.text, tok.start(),

@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 import operator
 import re
-from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 __all__ = ["Op", "Partial", "OPS", "FUNCTIONS", "OPERATORS", "CONSTANTS", "function_arities",
@@ -33,40 +32,50 @@ __all__ = ["Op", "Partial", "OPS", "FUNCTIONS", "OPERATORS", "CONSTANTS", "funct
 Kink = Optional[Callable[..., Optional[str]]]
 
 
-@dataclass(frozen=True)
 class Partial:
     """The local derivative of an operation with respect to one argument."""
 
-    fn: Callable[..., float]
-    formula: str
-    kink: Kink = None
+    __slots__ = ("fn", "formula", "kink")
+
+    def __init__(self, fn: Callable[..., float], formula: str, kink: Kink = None) -> None:
+        self.fn = fn
+        self.formula = formula
+        self.kink = kink
+
+    def __repr__(self) -> str:
+        return f"Partial({self.formula!r})"
 
 
-@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one row, one operation
 class Op:
-    name: str  # the operation's name: JSON "op", the function as written
-    params: tuple[str, ...]  # parameter names used in `formula`s and docs
-    value: Callable[..., float]
-    partials: tuple[Partial, ...]
-    domain: str = ""  # where the value rule is defined, in words ("" = everywhere)
-    symbol: str = ""  # infix/prefix operator ("+", "-", ...), "" for functions
-    doc: str = ""
+    """One row of the table. Rows are compared and hashed by identity: one row,
+    one operation. (Plain classes rather than dataclasses: these modules load
+    at every start of the command, and a dataclass costs a code generation.)"""
 
-    # Derived once, for the evaluation loops: the partials' functions, and
-    # whether any of them has a convention to report.
-    d0: Callable[..., float] = field(init=False, repr=False)
-    d1: Optional[Callable[..., float]] = field(init=False, repr=False)
-    has_kinks: bool = field(init=False, repr=False)
+    __slots__ = ("name", "params", "value", "partials", "domain", "symbol", "doc",
+                 "d0", "d1", "has_kinks")
 
-    def __post_init__(self) -> None:
-        assert len(self.partials) == len(self.params), self.name
-        object.__setattr__(self, "d0", self.partials[0].fn)
-        object.__setattr__(self, "d1", self.partials[1].fn if len(self.partials) > 1 else None)
-        object.__setattr__(self, "has_kinks", any(p.kink is not None for p in self.partials))
+    def __init__(self, name: str, params: tuple[str, ...], value: Callable[..., float],
+                 partials: tuple[Partial, ...], domain: str = "", symbol: str = "",
+                 doc: str = "") -> None:
+        assert len(partials) == len(params), name
+        self.name = name  # the operation's name: JSON "op", the function as written
+        self.params = params  # parameter names used in `formula`s and docs
+        self.value = value  # the value rule
+        self.partials = partials  # one local-derivative rule per parameter
+        self.domain = domain  # where the value rule is defined, in words ("" = everywhere)
+        self.symbol = symbol  # infix/prefix operator ("+", "-", ...), "" for functions
+        self.doc = doc
+        # Derived once, for the evaluation loops.
+        self.d0 = partials[0].fn
+        self.d1 = partials[1].fn if len(partials) > 1 else None
+        self.has_kinks = any(p.kink is not None for p in partials)
 
     @property
     def arity(self) -> int:
         return len(self.params)
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r}, {self.params!r})"
 
 
 # ---------------------------------------------------------------- helpers

@@ -11,7 +11,6 @@ lists on the heap).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any, Callable, Optional
 
@@ -43,13 +42,13 @@ class _Tables:
 
         data: dict[str, Any] = {k: getattr(t, k) for k in dir(t) if k.isupper()}
         try:
-            from .grammar import grammar_path
+            from .grammar import grammar_text
 
-            raw = grammar_path().read_bytes()
-            if hashlib.sha256(raw).hexdigest() != data["GRAMMAR_SHA256"]:
+            text = grammar_text()
+            if text != data["GRAMMAR"]:
                 from .tablegen import build_tables  # the grammar was edited: rebuild with Lark
 
-                data = build_tables(raw.decode("utf-8"))
+                data = build_tables(text)
         except FileNotFoundError:
             pass
         terms = [(name, rx) for name, rx in data["TERMINALS"] if name not in data["IGNORE"]]

@@ -5,8 +5,9 @@ computes its LALR(1) tables; this module writes them, with the tokenizer's
 terminal patterns, to ``src/autodiff/_tables.py`` so that a run of autodiff
 needs neither Lark's grammar analysis nor Lark's on-disk cache (a pickle in a shared
 temporary directory) at start-up.
-``autodiff.parser`` checks the shipped tables against the grammar's SHA-256
-and rebuilds them in memory with Lark when they differ; a test checks that the
+``autodiff.parser`` checks the shipped tables against the grammar file (the
+tables carry a copy of its text) and rebuilds them in memory with Lark when
+they differ; a test checks that the
 committed file is exactly what this module generates.
 
     python -m autodiff.tablegen            # rewrite src/autodiff/_tables.py
@@ -15,7 +16,6 @@ committed file is exactly what this module generates.
 
 from __future__ import annotations
 
-import hashlib
 import pprint
 import sys
 from pathlib import Path
@@ -84,7 +84,7 @@ def build_tables(text: str) -> dict[str, Any]:
             states[new][str(sym)] = order[arg] if action is Shift else -1 - rule_index[rule_key(arg)]
 
     return {
-        "GRAMMAR_SHA256": hashlib.sha256(text.encode()).hexdigest(),
+        "GRAMMAR": text,
         "TERMINALS": terminals,
         "IGNORE": sorted(lark.ignore_tokens),
         "RULES": out_rules,

@@ -9,7 +9,6 @@ byte-identical output.
 
 from __future__ import annotations
 
-import json
 from typing import Any, Optional
 
 from .errors import AutodiffError
@@ -75,4 +74,5 @@ def error_dict(error: AutodiffError, *, line: Optional[int] = None) -> dict[str,
 def dumps(doc: dict[str, Any], indent: Optional[int] = 2) -> str:
     """Serialise deterministically: keys in insertion order, no NaN/Infinity,
     UTF-8 text kept (∂ stays ∂)."""
+    import json  # here, so that the table path does not load it
     return json.dumps(doc, indent=indent, ensure_ascii=False, allow_nan=False)

@@ -103,7 +103,7 @@ def short_error(exc: BaseException) -> str:
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> str:
     """A Markdown table; `align` has one letter per column, l or r (default l)."""
-    align = align.ljust(len(headers), "l")
+    align = align[:len(headers)].ljust(len(headers), "l")
     widths = [len(h) for h in headers]
     for row in rows:
         for k, text in enumerate(row):
@@ -251,14 +251,17 @@ def run_ours(text: str, bindings: dict[str, float]) -> OursTiming:
 
 def best_ours(w: Workload, repeat: int) -> OursTiming:
     """Each stage's best (min) over `repeat` runs, and the best end-to-end time."""
-    runs: list[OursTiming] = []
+    best: Optional[OursTiming] = None
     for _ in range(repeat):
         gc.collect()  # start each run from the same state (collecting is not disabling)
-        runs.append(run_ours(w.text, w.bindings))
-    last = runs[-1]
-    return OursTiming(min(r.parse for r in runs), min(r.bind for r in runs),
-                      min(r.forward for r in runs), min(r.reverse for r in runs),
-                      min(r.total for r in runs), last.ops, last.nodes, last.value, last.gradient)
+        r = run_ours(w.text, w.bindings)
+        if best is not None:
+            r.parse, r.bind = min(r.parse, best.parse), min(r.bind, best.bind)
+            r.forward, r.reverse = min(r.forward, best.forward), min(r.reverse, best.reverse)
+            r.total = min(r.total, best.total)
+        best = r
+    assert best is not None
+    return best
 
 
 class LarkAlone:
@@ -369,6 +372,8 @@ while True:
             os.dup2(os.open(fields[0], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
             os.dup2(os.open(fields[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
             os.execv(argv[0], argv)
+        except OSError as exc:
+            os.write(2, f"cannot run {argv[0]!r}: {exc}\n".encode())
         finally:
             os._exit(127)
     _, status, usage = os.wait4(pid, 0)
@@ -412,7 +417,8 @@ def autodiff_executable() -> Path:
     return Path(sys.executable).parent / "autodiff"
 
 
-def first_line(data: bytes) -> str:
+def last_line(data: bytes) -> str:
+    """The last line of an output: a traceback's or a message's useful part."""
     lines = data.decode("utf-8", "replace").strip().splitlines()
     return lines[-1] if lines else ""
 
@@ -488,8 +494,8 @@ def section_scale(ctx: Context) -> None:
 # ================================================================ section: memory
 
 
-#: run in a fresh interpreter: text and bindings from files -> gradient; prints
-#: the peak RSS after the imports and at the end, and the time, as JSON
+#: run in a fresh interpreter: text and bindings from files -> gradient; prints its
+#: resident set after the imports, its peak at the end, and the time, as JSON
 _CHILD_MEMORY = """\
 import json, os, resource, sys, time
 from autodiff import parser
@@ -508,6 +514,7 @@ with open(sys.argv[2], encoding="utf-8") as fh:
 g = parser.parse(text).select(None)
 values = forward(g, check_bindings(g, bindings))
 adj, _, _ = backward(g, values, keep_local=False)
+# the result as the CLI would print it (its memory is part of the job)
 result = json.dumps({"value": values[g.output], "gradient": {v: adj[i] for v, i in g.variables.items()}})
 seconds = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -542,7 +549,7 @@ def section_memory(ctx: Context) -> None:
     trivial_cmd = [exe, "eval", LECTURE, *LECTURE_ARGS, "--json", "--no-nodes"]
     trivial = [ctx.spawner.run(trivial_cmd) for _ in range(5)]
     if any(r.returncode != 0 for r in trivial):
-        say(f"## Memory: skipped, the trivial CLI run failed: {first_line(trivial[0].stderr)}")
+        say(f"## Memory: skipped, the trivial CLI run failed: {last_line(trivial[0].stderr)}")
         return
     trivial_s = statistics.median(r.seconds for r in trivial)
     trivial_rss = statistics.median(r.max_rss for r in trivial)
@@ -571,7 +578,7 @@ def section_memory(ctx: Context) -> None:
             progress(f"memory, fresh interpreter, {shape} {fmt_n(n)}")
             child = ctx.spawner.run([sys.executable, "-c", _CHILD_MEMORY, str(program), str(point)])
             if child.returncode != 0:
-                rows.append([shape, fmt_n(n), "", f"fails: {cell(first_line(child.stderr))}",
+                rows.append([shape, fmt_n(n), "", f"fails: {cell(last_line(child.stderr))}",
                              "", "", "", "", "", ""])
                 continue
             data = json.loads(child.stdout)
@@ -588,7 +595,7 @@ def section_memory(ctx: Context) -> None:
             runs = [ctx.spawner.run(cmd) for _ in range(ctx.repeat(n))]
             best = min(runs, key=lambda r: r.seconds)
             if best.returncode != 0:
-                rows.append(row + [f"fails: exit {best.returncode}: {cell(first_line(best.stderr))}",
+                rows.append(row + [f"fails: exit {best.returncode}: {cell(last_line(best.stderr))}",
                                    "", "", "", ""])
                 continue
             value = json.loads(best.stdout)["value"]
@@ -1043,9 +1050,9 @@ def section_cold(ctx: Context) -> None:
                 continue
             r = ctx.spawner.run(c.argv)
             if r.returncode != 0:
-                notes[c.label] = f"fails: exit {r.returncode}: {first_line(r.stderr)}"
+                notes[c.label] = f"fails: exit {r.returncode}: {last_line(r.stderr)}"
             elif k == 0 and not c.check(r.stdout):
-                notes[c.label] = f"wrong output: {first_line(r.stdout)}"
+                notes[c.label] = f"wrong output: {last_line(r.stdout)}"
             else:
                 results.setdefault(c.label, []).append(r)
     medians = {label: statistics.median(r.seconds for r in rs) for label, rs in results.items()}
@@ -1125,7 +1132,7 @@ def section_ready(ctx: Context) -> None:
             for _ in range(runs):
                 r = ctx.spawner.run(cmd)
                 if r.returncode != 0:
-                    failures[key] = f"fails: {first_line(r.stderr)}"
+                    failures[key] = f"fails: {last_line(r.stderr)}"
                     break
                 got.append([float(x) for x in r.stdout.split()])
             samples[key] = got

@@ -40,7 +40,7 @@ from typing import Any, Callable, Optional, Sequence
 import autodiff
 from autodiff import parser
 from autodiff.evaluate import backward, check_bindings, forward
-from autodiff.grammar import grammar_path
+from autodiff.grammar import grammar_path, grammar_text
 from autodiff.graph import Graph
 
 SECTIONS = ("scale", "memory", "alternatives", "small", "cold", "ready")
@@ -270,7 +270,7 @@ class LarkAlone:
     def __init__(self) -> None:
         from lark import Lark
 
-        self.lark = Lark(grammar_path().read_text(encoding="utf-8"), parser="lalr")
+        self.lark = Lark(grammar_text(), parser="lalr")
 
     def best(self, text: str, repeat: int) -> float:
         best = math.inf

@@ -31,4 +31,4 @@ def differentiate(program: str, bindings: Mapping[str, float], *, output: Option
     (the last statement, or the assigned name `output`)."""
     graph = parse(program)
     selected = graph.select(output)
-    return evaluate(selected, bindings, keep_local=keep_local, allowed=set(graph.variables))
+    return evaluate(selected, bindings, keep_local=keep_local)

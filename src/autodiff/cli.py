@@ -255,8 +255,7 @@ def eval_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], 
         parser.LIMITS["max_chars"] = max_chars
         graph = parser.parse(text, source=source)
         selected = graph.select(output)
-        result = evaluate(selected, bindings, keep_local=not (as_json and no_nodes),
-                          allowed=set(graph.variables))
+        result = evaluate(selected, bindings, keep_local=not (as_json and no_nodes))
         if as_json:
             from .render import dumps, result_dict
 

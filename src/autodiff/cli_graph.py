@@ -51,7 +51,7 @@ def _load(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], out
     selected = graph.select(output)
     if not bindings and not need_values and selected.output_variables():
         return selected, None
-    return selected, evaluate(selected, bindings, allowed=set(graph.variables))
+    return selected, evaluate(selected, bindings)
 
 
 def _write(data: bytes, path: str) -> None:

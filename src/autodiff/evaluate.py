@@ -75,22 +75,30 @@ class Result:
 
 def check_bindings(graph: Graph, bindings: Mapping[str, float],
                    allowed: Optional[set[str]] = None) -> dict[str, float]:
-    """Validate bindings against the graph: every variable bound, each value a
-    finite float, no binding for a name the program does not use."""
-    allowed_names = allowed if allowed is not None else set(graph.variables)
+    """Validate bindings against the graph: every variable the output uses
+    bound, each value a finite number, no binding for a name the program does
+    not use. `allowed` widens the names accepted (a pruned graph keeps all its
+    program's variables, so it is rarely needed)."""
+    variables = graph.variables
     out: dict[str, float] = {}
     for name, value in bindings.items():
+        if value.__class__ is float and name in variables and _isfinite(value):
+            out[name] = value  # the common case, checked in one line
+            continue
         if name in CONSTANTS:
             raise BindingError(f"{name} is a constant ({format_number(CONSTANTS[name])}) and "
                                "cannot be bound", name)
-        if name in graph.assigned and name not in graph.variables:
-            raise BindingError(f"{name} is assigned by the program, so it cannot be bound", name)
-        if name not in allowed_names:
-            used = name_list(list(graph.variables)) or "none"
-            raise BindingError(f"a value was given for {name}, but the program does not use "
-                               f"{name} (its variables: {used})", name)
+        if name in graph.assigned and name not in variables:
+            raise BindingError(f"{escape_text(name, 60)} is assigned by the program, so it cannot "
+                               "be bound", name)
+        if name not in variables and (allowed is None or name not in allowed):
+            used = name_list(list(variables)) or "none"
+            shown = escape_text(name, 60)
+            raise BindingError(f"a value was given for {shown}, but the program does not use "
+                               f"{shown} (its variables: {used})", name)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise BindingError(f"the value for {name} is not a number: {value!r}", name)
+            raise BindingError(f"the value for {escape_text(name, 60)} is not a number: "
+                               f"{escape_text(repr(value), 60)}", name)
         try:
             x = float(value)
         except OverflowError:
@@ -98,13 +106,14 @@ def check_bindings(graph: Graph, bindings: Mapping[str, float],
         if not _isfinite(x):
             raise BindingError(f"the value for {name} must be a finite number, got {value!r}", name)
         out[name] = x
-    missing = [v for v in graph.output_variables() if v not in out]
-    if missing:
-        how = " ".join(f"--{escape_text(v, 60)} VALUE" for v in missing[:3])
-        noun = "variable" if len(missing) == 1 else "variables"
-        raise BindingError(f"no value for the {noun} {name_list(missing)}: bind with {how}"
-                           f"{' ...' if len(missing) > 3 else ''} (or -D "
-                           f"{escape_text(missing[0], 60)}=VALUE)", missing[0])
+    if len(out) < len(variables):
+        missing = [v for v in graph.output_variables() if v not in out]
+        if missing:
+            how = " ".join(f"--{escape_text(v, 60)} VALUE" for v in missing[:3])
+            noun = "variable" if len(missing) == 1 else "variables"
+            raise BindingError(f"no value for the {noun} {name_list(missing)}: bind with {how}"
+                               f"{' ...' if len(missing) > 3 else ''} (or -D "
+                               f"{escape_text(missing[0], 60)}=VALUE)", missing[0])
     return out
 
 
@@ -136,11 +145,13 @@ def forward(graph: Graph, bindings: Mapping[str, float]) -> list[float]:
 
 def backward(graph: Graph, values: list[float], keep_local: bool = True
              ) -> tuple[list[float], list[Optional[tuple[Optional[float], ...]]], dict[int, list[str]]]:
-    """Adjoints of every node (and, if `keep_local`, each edge's local factor),
-    in one sweep from the output back to the inputs: the forward loop reversed.
-    For each operation node that depends on a variable, the local factor of each
-    edge from such an input (the ops table's rule) times the node's adjoint is
-    added to the input's adjoint."""
+    """Adjoints of every node, in one sweep from the output back to the inputs:
+    the forward loop reversed. For each operation node that depends on a
+    variable, the local factor of each edge from such an input (the ops
+    table's rule) times the node's adjoint is added to the input's adjoint.
+
+    With `keep_local`, each edge's local factor is kept too (for the table, the
+    JSON trace and explanations); without, the sweep only accumulates."""
     n = len(values)
     adj = [0.0] * n
     out = graph.output
@@ -150,43 +161,75 @@ def backward(graph: Graph, values: list[float], keep_local: bool = True
     local: list[Optional[tuple[Optional[float], ...]]] = [None] * n if keep_local else []
     conventions: dict[int, list[str]] = {}
     i = out
-    k = 0
+    nodes = zip(range(out, -1, -1), reversed(graph.op[:m]), reversed(graph.arg0[:m]),
+                reversed(graph.arg1[:m]), reversed(active[:m]), strict=True)
     try:
-        for i, op, a, b, act in zip(range(out, -1, -1), reversed(graph.op[:m]),
-                                     reversed(graph.arg0[:m]), reversed(graph.arg1[:m]),
-                                     reversed(active[:m]), strict=True):
-            if op is None or not act:
-                continue
-            g = adj[i]
-            if b < 0:
-                k = 0
-                d = op.d0(values[a], values[i])
-                adj[a] += g * d
-                if keep_local:
-                    local[i] = (d,)
-            else:
-                x = values[a]
-                y = values[b]
-                da = db = None
-                if active[a]:
-                    k = 0
-                    da = op.d0(x, y, values[i])
-                    adj[a] += g * da
-                if active[b]:
-                    k = 1
-                    db = op.d1(x, y, values[i])  # type: ignore[misc]
-                    adj[b] += g * db
-                if keep_local:
-                    local[i] = (da, db)
-            if op.has_kinks:
-                notes = _kinks(graph, op, i, values)
-                if notes:
-                    conventions[i] = notes
+        if keep_local:
+            for i, op, a, b, act in nodes:
+                if op is not None and act:
+                    factors = _local_factors(op, values, active, i, a, b)
+                    local[i] = factors
+                    g = adj[i]
+                    if factors[0] is not None:
+                        adj[a] += g * factors[0]
+                    if b >= 0 and factors[1] is not None:
+                        adj[b] += g * factors[1]
+                    if op.has_kinks:
+                        notes = _kinks(graph, op, i, values)
+                        if notes:
+                            conventions[i] = notes
+        else:
+            # The same sweep, tuned: the table's declared forms (constant
+            # factors for + and -, the other argument for *) need no call.
+            for i, op, a, b, act in nodes:
+                if op is None or not act:
+                    continue
+                g = adj[i]
+                form = op.form
+                if form == 1:
+                    if b < 0:
+                        adj[a] -= g  # the one unary form-1 row: -x
+                    else:
+                        if active[a]:
+                            adj[a] += g  # d(x + y)/dx = d(x - y)/dx = 1
+                        if active[b]:
+                            adj[b] += g * op.c1
+                    continue
+                if form == 2:
+                    if active[a]:
+                        adj[a] += g * values[b]
+                    if active[b]:
+                        adj[b] += g * values[a]
+                    continue
+                if b < 0:
+                    adj[a] += g * op.d0(values[a], values[i])
+                else:
+                    x = values[a]
+                    y = values[b]
+                    if active[a]:
+                        adj[a] += g * op.d0(x, y, values[i])
+                    if active[b]:
+                        adj[b] += g * op.d1(x, y, values[i])  # type: ignore[misc]
+                if op.has_kinks:
+                    notes = _kinks(graph, op, i, values)
+                    if notes:
+                        conventions[i] = notes
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
-        raise _derivative_error(graph, values, i, k, exc) from None
+        raise _derivative_error(graph, values, i, exc) from None
     if not all(map(_isfinite, adj)) or (keep_local and not _locals_finite(local)):
         raise _find_nonfinite(graph, values)
     return adj, local, conventions
+
+
+def _local_factors(op: Op, values: list[float], active: bytearray, i: int, a: int, b: int
+                   ) -> tuple[Optional[float], ...]:
+    """Node i's local factor on each incoming edge (None for an edge from a
+    node that does not depend on a variable)."""
+    if b < 0:
+        return (op.d0(values[a], values[i]),)
+    x, y, v = values[a], values[b], values[i]
+    return (op.d0(x, y, v) if active[a] else None,
+            op.d1(x, y, v) if active[b] else None)  # type: ignore[misc]
 
 
 def _locals_finite(local: list[Optional[tuple[Optional[float], ...]]]) -> bool:
@@ -268,10 +311,20 @@ def _value_error(graph: Graph, values: list[float], i: int, exc: Exception) -> E
                            inputs=inputs, hint=hint)
 
 
-def _derivative_error(graph: Graph, values: list[float], i: int, k: int, exc: Exception) -> EvaluationError:
+def _derivative_error(graph: Graph, values: list[float], i: int, exc: Exception) -> EvaluationError:
     names = graph.names()
     op = graph.op[i]
     assert op is not None
+    # Which edge failed: the first input whose local factor raises again.
+    xs = [values[j] for j in graph.args(i)]
+    k = 0
+    for k, j in enumerate(graph.args(i)):
+        if graph.active[j]:
+            try:
+                op.partials[k].fn(*xs, values[i])
+            except (ValueError, ZeroDivisionError, OverflowError) as again:
+                exc = again
+                break
     expr = graph.expression(i, names)
     shown, inputs = _inputs_text(graph, values, i)
     args = graph.args(i)

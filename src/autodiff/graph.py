@@ -43,8 +43,9 @@ class Graph:
         self.arg1: list[int] = [] if arg1 is None else arg1
         self.leaf: list[Optional[float]] = [] if leaf is None else leaf
         self.active: bytearray = bytearray() if active is None else active
-        #: node index -> the name the program gave it (variables, constants,
-        #: assigned statements); other operation nodes get generated names
+        #: node index -> the name the program gave it (constants, assigned
+        #: statements); variables are named by `variables`, other operation
+        #: nodes get generated names
         self.given: dict[int, str] = {} if given is None else given
         #: variable name -> node index, in order of first use
         self.variables: dict[str, int] = {} if variables is None else variables
@@ -59,6 +60,7 @@ class Graph:
         #: how many statements the program has
         self.statements = statements
         self._names: Optional[list[str]] = None
+        self._output_variables: Optional[list[str]] = None
 
     def __repr__(self) -> str:
         return f"<Graph of {self.output_name or '?'}: {len(self.op)} nodes>"
@@ -75,7 +77,8 @@ class Graph:
             taken = set(self.given.values()) | set(self.assigned) | set(self.variables)
             names: list[str] = []
             k = 0
-            given = self.given
+            given = dict(self.given)
+            given.update((i, name) for name, i in self.variables.items())
             for i in range(len(self.op)):
                 name = given.get(i)
                 if name is None:
@@ -166,14 +169,22 @@ class Graph:
 
     def output_variables(self) -> list[str]:
         """The variables the output depends on, in order of first use."""
-        active = self.active
-        reach = bytearray(len(self.op))
-        reach[self.output] = 1
-        for i in range(self.output, -1, -1):
-            if reach[i] and active[i]:
-                for j in self.args(i):
-                    reach[j] = 1
-        return [v for v, i in self.variables.items() if reach[i]]
+        if self._output_variables is None:
+            if self.statements <= 1:  # one expression: every variable in it is used
+                self._output_variables = list(self.variables)
+            else:
+                reach = bytearray(len(self.op))
+                reach[self.output] = 1
+                arg0, arg1 = self.arg0, self.arg1
+                for i in range(self.output, -1, -1):
+                    if reach[i]:
+                        a = arg0[i]
+                        if a >= 0:
+                            reach[a] = 1
+                            if arg1[i] >= 0:
+                                reach[arg1[i]] = 1
+                self._output_variables = [v for v, i in self.variables.items() if reach[i]]
+        return self._output_variables
 
 
 _FIELDS = ("op", "arg0", "arg1", "leaf", "active", "given", "variables", "assigned", "output",
@@ -206,8 +217,6 @@ class Builder:
         self.text = text
         self.g = Graph(text=text)
         self.cse: dict[Any, int] = {}
-        self.scope: dict[str, int] = {}  # assigned names and variables -> node
-        self.var_pos: dict[str, int] = {}
         self.assign_pos: dict[str, int] = {}
         self.statements: list[Optional[str]] = []  # assigned name, or None for a bare expression
         self.bare_pos = -1
@@ -216,7 +225,7 @@ class Builder:
 
     # -- leaves
 
-    def _leaf(self, value: Optional[float], name: str) -> int:
+    def _leaf(self, value: Optional[float]) -> int:
         g = self.g
         i = len(g.op)
         g.op.append(None)
@@ -224,14 +233,14 @@ class Builder:
         g.arg1.append(-1)
         g.leaf.append(value)
         g.active.append(value is None)
-        g.given[i] = name
         return i
 
     def _const(self, value: float, name: str) -> int:
         key = ("c", name)
         i = self.cse.get(key)
         if i is None:
-            i = self.cse[key] = self._leaf(value, name)
+            i = self.cse[key] = self._leaf(value)
+            self.g.given[i] = name
         return i
 
     def number(self, tok: Any) -> int:
@@ -245,14 +254,16 @@ class Builder:
 
     def name(self, tok: Any) -> int:
         name = _text(tok)
-        i = self.scope.get(name)
+        g = self.g
+        i = g.variables.get(name)
+        if i is not None:
+            return i
+        i = g.assigned.get(name)
         if i is not None:
             return i
         if name in CONSTANTS:
             return self._const(CONSTANTS[name], name)
-        i = self.scope[name] = self._leaf(None, name)
-        self.g.variables[name] = i
-        self.var_pos[name] = tok.start()
+        i = g.variables[name] = self._leaf(None)
         return i
 
     # -- operations
@@ -265,11 +276,12 @@ class Builder:
             (k,) = kept
             return lambda c: self.neg(c[k])
         ka, kb = kept
+        code = op.code
 
         def binary(c: list[Any]) -> int:
             a = c[ka]
             b = c[kb]
-            key = (op, a, b)
+            key = (((b << 32) | a) << 6) | code  # one int: smaller and faster to hash than a tuple
             i = cse.get(key)
             if i is None:
                 i = cse[key] = len(ops)
@@ -283,7 +295,7 @@ class Builder:
         return binary
 
     def _node(self, op: Op, a: int, b: int = -1) -> int:
-        key = (op, a, b)
+        key = ((((b + 1) << 32) | a) << 6) | op.code if b < 0 else (((b << 32) | a) << 6) | op.code
         i = self.cse.get(key)
         if i is None:
             g = self.g
@@ -345,8 +357,8 @@ class Builder:
         if name in g.variables:
             line = locate_line(self.text, tok.start())
             raise SyntaxProblem(f"{shown} is used before it is assigned (on line {line})",
-                                self.text, self.var_pos[name], kind="name")
-        g.assigned[name] = self.scope[name] = node
+                                self.text, _first_use(self.text, name), kind="name")
+        g.assigned[name] = node
         self.assign_pos[name] = tok.start()
         if g.op[node] is not None and node not in g.given:
             g.given[node] = name
@@ -389,6 +401,14 @@ class Builder:
         return g
 
 
+def _first_use(text: str, name: str) -> int:
+    """Where `name` first appears as a whole word in `text` (for messages only)."""
+    import re
+
+    m = re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text)
+    return m.start() if m else 0
+
+
 def locate_line(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
@@ -406,7 +426,7 @@ _ATOM = 5
 def _prec(g: Graph, i: int) -> int:
     op = g.op[i]
     if op is None:
-        name = g.given[i]
+        name = g.given.get(i, "")
         return 3 if name.startswith("-") else _ATOM  # a negative constant reads as a unary minus
     return _PREC.get(op.name, _ATOM) if op.symbol else _ATOM
 
@@ -432,6 +452,7 @@ def program_text(g: Graph) -> str:
 
 def _write_expr(g: Graph, root: int, done: dict[int, str], out: list[str]) -> None:
     # Work items: a node index to write, or a literal string to emit.
+    names = g.names()
     stack: list[Any] = [root]
     while stack:
         item = stack.pop()
@@ -444,7 +465,7 @@ def _write_expr(g: Graph, root: int, done: dict[int, str], out: list[str]) -> No
             continue
         op = g.op[i]
         if op is None:
-            out.append(g.given[i])
+            out.append(names[i])
             continue
         args = g.args(i)
         if not op.symbol:  # a function call

@@ -33,14 +33,29 @@ Kink = Optional[Callable[..., Optional[str]]]
 
 
 class Partial:
-    """The local derivative of an operation with respect to one argument."""
+    """The local derivative of an operation with respect to one argument.
 
-    __slots__ = ("fn", "formula", "kink")
+    `const` declares a derivative that is a constant (d(x+y)/dx = 1), `arg` one
+    that is the value of argument `arg` (d(x*y)/dx = y): the reverse sweep then
+    uses the number directly instead of calling `fn` (which says the same)."""
 
-    def __init__(self, fn: Callable[..., float], formula: str, kink: Kink = None) -> None:
+    __slots__ = ("fn", "formula", "kink", "const", "arg")
+
+    def __init__(self, fn: Callable[..., float], formula: str, kink: Kink = None, *,
+                 const: Optional[float] = None, arg: Optional[int] = None) -> None:
         self.fn = fn
         self.formula = formula
         self.kink = kink
+        self.const = const
+        self.arg = arg
+
+    @classmethod
+    def constant(cls, c: float) -> Partial:
+        return cls(lambda *args: c, format(c, "g"), const=c)
+
+    @classmethod
+    def argument(cls, k: int, param: str) -> Partial:
+        return cls(lambda *args: args[k], param, arg=k)
 
     def __repr__(self) -> str:
         return f"Partial({self.formula!r})"
@@ -52,7 +67,7 @@ class Op:
     at every start of the command, and a dataclass costs a code generation.)"""
 
     __slots__ = ("name", "params", "value", "partials", "domain", "symbol", "doc",
-                 "d0", "d1", "has_kinks")
+                 "d0", "d1", "has_kinks", "code", "form", "c0", "c1")
 
     def __init__(self, name: str, params: tuple[str, ...], value: Callable[..., float],
                  partials: tuple[Partial, ...], domain: str = "", symbol: str = "",
@@ -69,6 +84,21 @@ class Op:
         self.d0 = partials[0].fn
         self.d1 = partials[1].fn if len(partials) > 1 else None
         self.has_kinks = any(p.kink is not None for p in partials)
+        self.code = -1  # the row's index in OPS, set below
+        # How the reverse sweep may skip calling the partials: form 1 when every
+        # local factor is a constant (c0, c1), form 2 when each is the value of
+        # the other argument (x * y); form 0 calls them.
+        consts = [p.const for p in partials]
+        self.form = 0
+        self.c0 = self.c1 = 0.0
+        if all(c is not None for c in consts):
+            # (the reverse sweep relies on these: c0 is 1 for binary rows, -1 for unary ones)
+            assert consts[0] == (1.0 if len(consts) == 2 else -1.0), name
+            self.form = 1
+            self.c0 = float(consts[0])
+            self.c1 = float(consts[-1])  # type: ignore[arg-type]
+        elif len(partials) == 2 and partials[0].arg == 1 and partials[1].arg == 0:
+            self.form = 2
 
     @property
     def arity(self) -> int:
@@ -143,14 +173,6 @@ def _log_base(x: float, b: float) -> float:
     return math.log(x) / math.log(b)  # base 1: division by zero
 
 
-def _one(x: float, *rest: float) -> float:
-    return 1.0
-
-
-def _minus_one(x: float, *rest: float) -> float:
-    return -1.0
-
-
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
@@ -164,12 +186,11 @@ def _unary(name: str, value: Callable[[float], float], d: Callable[[float, float
 
 OPS: tuple[Op, ...] = (
     # -- arithmetic operators
-    Op("add", ("x", "y"), operator.add, (Partial(_one, "1"), Partial(_one, "1")),
+    Op("add", ("x", "y"), operator.add, (Partial.constant(1.0), Partial.constant(1.0)),
        symbol="+", doc="x + y"),
-    Op("sub", ("x", "y"), operator.sub, (Partial(_one, "1"), Partial(_minus_one, "-1")),
+    Op("sub", ("x", "y"), operator.sub, (Partial.constant(1.0), Partial.constant(-1.0)),
        symbol="-", doc="x - y"),
-    Op("mul", ("x", "y"), operator.mul,
-       (Partial(lambda x, y, out: y, "y"), Partial(lambda x, y, out: x, "x")),
+    Op("mul", ("x", "y"), operator.mul, (Partial.argument(1, "y"), Partial.argument(0, "x")),
        symbol="*", doc="x * y"),
     Op("div", ("x", "y"), operator.truediv,
        (Partial(lambda x, y, out: 1.0 / y, "1/y"), Partial(lambda x, y, out: -out / y, "-x/y^2")),
@@ -178,7 +199,7 @@ OPS: tuple[Op, ...] = (
        (Partial(_pow_dx, "y*x^(y-1)", _pow_kink_x), Partial(_pow_dy, "x^y*log(x)", _pow_kink_y)),
        domain="x > 0, or x = 0 with y >= 0, or x < 0 with y an integer",
        symbol="^", doc="x ^ y, x ** y, pow(x, y)"),
-    Op("neg", ("x",), operator.neg, (Partial(_minus_one, "-1"),), symbol="-", doc="-x"),
+    Op("neg", ("x",), operator.neg, (Partial.constant(-1.0),), symbol="-", doc="-x"),
     # -- exponentials and logarithms
     _unary("exp", math.exp, lambda x, out: out, "exp(x)"),
     _unary("expm1", math.expm1, lambda x, out: out + 1.0, "exp(x)", doc="exp(x) - 1, exact near 0"),
@@ -228,6 +249,9 @@ OPS: tuple[Op, ...] = (
     _unary("softplus", _softplus, lambda x, out: _sigmoid(x), "sigmoid(x)",
            doc="log(1 + exp(x)), without overflow"),
 )
+
+for _code, _op in enumerate(OPS):
+    _op.code = _code
 
 #: operators by grammar alias
 OPERATORS: dict[str, Op] = {op.name: op for op in OPS if op.symbol}

@@ -85,19 +85,28 @@ def test_100k_deep_input_through_the_cli(run, program, value) -> None:
     assert f'"value": {value}' in res.stdout
 
 
-def test_10mb_of_input_works_when_it_is_cheap(run) -> None:
+def test_10mb_of_input_meets_the_documented_limit_at_once(run) -> None:
+    program = "x + " * 2_625_000 + "x"  # 10.5 MB
+    t0 = time.monotonic()
+    res = run("eval", "-", "--x", "3", input=program)
+    assert res.exit_code == 2
+    assert "10,500,001 characters long, over the limit of 10,000,000 (raise it with --max-chars)" \
+        in res.stderr
+    assert time.monotonic() - t0 < 5
+
+
+def test_10mb_of_input_works_under_a_raised_limit(run) -> None:
     program = "# " + "c" * 5_000_000 + "\n" + " " * 5_000_000 + "x*2"
     t0 = time.monotonic()
-    res = run("eval", "-", "--x", "3", "--json", "--no-nodes", input=program)
+    res = run("eval", "-", "--x", "3", "--json", "--no-nodes", "--max-chars", "20000000", input=program)
     assert res.exit_code == 0 and '"value": 6' in res.stdout
     assert time.monotonic() - t0 < 10
 
 
-def test_10mb_over_the_limit_names_the_limit(run) -> None:
-    program = "x + " * 2_500_000 + "x"
-    res = run("eval", "-", "--x", "3", "--max-chars", "1000000", input=program)
+def test_a_lower_limit_is_named(run) -> None:
+    res = run("eval", "-", "--x", "3", "--max-chars", "1000", input="x + " * 1000 + "x")
     assert res.exit_code == 2
-    assert "10,000,001 characters long, over the limit of 1,000,000 (raise it with --max-chars)" in res.stderr
+    assert "4,001 characters long, over the limit of 1,000 (raise it with --max-chars)" in res.stderr
 
 
 def test_huge_number_literal_and_huge_name(run) -> None:

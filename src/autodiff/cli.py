@@ -30,6 +30,9 @@ _BINDING_VALUE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _BINDING_OPTION = re.compile(r"--[A-Za-z_][A-Za-z0-9_]*(=|\Z)")
 
+#: the default limit on a program's length, in characters (--max-chars)
+MAX_CHARS = 10_000_000
+
 #: option names of `eval`: a variable with one of these names is bound with -D NAME=VALUE
 EVAL_OPTION_NAMES = ("file", "set", "json", "no-nodes", "of", "digits", "max-rows", "max-chars",
                      "debug", "help")
@@ -239,8 +242,9 @@ function, wrong number of arguments, bad binding); 70 internal error;
               "shortest round-trip).")
 @click.option("--max-rows", type=click.IntRange(2, None), default=200, show_default=True,
               help="Table rows to show before eliding the middle of a large graph.")
-@click.option("--max-chars", type=click.IntRange(1, None), default=50_000_000, show_default=True,
-              help="Refuse programs longer than this many characters.")
+@click.option("--max-chars", type=click.IntRange(1, None), default=MAX_CHARS, show_default=True,
+              help="Refuse programs longer than this many characters (a guard against runaway "
+              "input; about 1 s of work per million characters).")
 @click.option("--debug", is_flag=True, help="Show a Python traceback for internal errors.")
 def eval_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], as_json: bool,
              no_nodes: bool, output: Optional[str], digits: Optional[int], max_rows: int,
@@ -252,8 +256,7 @@ def eval_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], 
         from . import parser
         from .evaluate import evaluate
 
-        parser.LIMITS["max_chars"] = max_chars
-        graph = parser.parse(text, source=source)
+        graph = parser.parse(text, source=source, max_chars=max_chars)
         selected = graph.select(output)
         result = evaluate(selected, bindings, keep_local=not (as_json and no_nodes))
         if as_json:

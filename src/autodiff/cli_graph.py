@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional
 
 import click
 
-from .cli import _split_program, parse_bindings, read_program, run_guarded
+from .cli import MAX_CHARS, _split_program, parse_bindings, read_program, run_guarded
 from .errors import InputError, UsageProblem, escape_text
 
 GRAPH_FORMATS = ("tree", "dot", "mermaid", "svg", "png")
@@ -47,7 +47,7 @@ def _load(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], out
     from . import parser
     from .evaluate import evaluate
 
-    graph = parser.parse(text, source=source)
+    graph = parser.parse(text, source=source, max_chars=MAX_CHARS)
     selected = graph.select(output)
     if not bindings and not need_values and selected.output_variables():
         return selected, None

@@ -18,12 +18,7 @@ from .errors import InputError, SyntaxProblem, escape_text
 from .graph import Builder, Graph
 from .ops import OPERATORS
 
-__all__ = ["parse", "LIMITS"]
-
-#: Input limits, adjustable by assigning to this dict (the CLI has options).
-LIMITS = {
-    "max_chars": 50_000_000,  # program text length
-}
+__all__ = ["parse"]
 
 #: how terminals are named in messages (literal ones are quoted automatically)
 _DESCRIBE = {
@@ -156,16 +151,17 @@ def _calling_spliced(m: Callable[..., Any], kept: tuple[int, ...],
 _SPECIAL = frozenset({"LPAR", "RPAR", "_SEP", "_END", "_ERROR"})
 
 
-def parse(text: str, *, source: str = "") -> Graph:
+def parse(text: str, *, source: str = "", max_chars: Optional[int] = None) -> Graph:
     """Parse a program into its computation graph.
 
     Raises SyntaxProblem (with line, column and what was expected) for text
-    that is not a program, and InputError for text over the size limit.
-    `source` names where the text came from (a file name) in messages.
+    that is not a program, and InputError for text longer than `max_chars`
+    (no limit by default; the command line sets one). `source` names where the
+    text came from (a file name) in messages.
     """
-    if len(text) > LIMITS["max_chars"]:
+    if max_chars is not None and len(text) > max_chars:
         raise InputError(f"the program is {len(text):,} characters long, over the limit of "
-                         f"{LIMITS['max_chars']:,} (raise it with --max-chars)")
+                         f"{max_chars:,} (raise it with --max-chars)")
     t = tables()
     builder = Builder(text)
     reducers = _reducers(builder, t.rules)

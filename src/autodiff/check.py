@@ -311,6 +311,7 @@ def update_file(path: Path, outcomes: list[Outcome]) -> int:
         path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return changed
     import tomlkit
+    import tomlkit.items
 
     tdoc = tomlkit.parse(text)
     cases = tdoc["case"]
@@ -323,7 +324,8 @@ def update_file(path: Path, outcomes: list[Outcome]) -> int:
         if current is not None and _plain(current) == new:
             continue
         changed += 1
-        if current is None:
+        if current is None or (isinstance(current, tomlkit.items.InlineTable)
+                               and set(current) != set(new)):
             expect = tomlkit.inline_table()
             _fill(expect, new)
             table["expect"] = expect

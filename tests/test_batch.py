@@ -246,3 +246,23 @@ def test_batch_output_is_deterministic(run) -> None:
     outs = {run("eval", "atan2(y, x) + hypot(x, y)", "--points", "-", input=points).stdout
             for _ in range(2)}
     assert len(outs) == 1
+
+
+EDGE_NUMBERS = [0.0, -0.0, 5.0, -5.0, 0.5, 100.0, 1e15, 1e15 + 1, 2.0**53 - 1, 2.0**53, 2.0**53 + 2,
+                -(2.0**53) + 1, 9.5e15, 1e16, 1e200, 1e-300, 123456789012345.0, -100.25, 10.05]
+
+
+def test_numbers_are_written_as_eval_writes_them() -> None:
+    from autodiff.numfmt import json_number
+
+    full = autodiff.parse("f = x*y")
+    data = "".join(json.dumps({"x": x, "y": 1.0}) + "\n" for x in EDGE_NUMBERS).encode()
+    outs = []
+    for compiled in (True, False):
+        out = io.BytesIO()
+        run_batch(full, full.select(None), io.BytesIO(data), out, BatchOptions(compile=compiled))
+        outs.append(out.getvalue().decode())
+    assert outs[0] == outs[1]
+    for x, line in zip(EDGE_NUMBERS, outs[0].splitlines(), strict=True):
+        want = json.dumps(json_number(x))
+        assert f'"value":{want},' in line and f'"bindings":{{"x":{want},"y":1}}' in line, (x, line)

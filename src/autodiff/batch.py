@@ -20,8 +20,10 @@ batch goes on, unless `fail_fast`.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Iterator, Mapping, Optional, Union
 
@@ -304,9 +306,13 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
     else:
         points = _ndjson_points(stream, before_read)
 
-    prefix = f'{{"schema":{SCHEMA_VERSION},"line":'
-    middle = f',"output":{dumps(out_name)},"value":'
-    grad_keys = [f'"{v}":' for v in required]
+    # A result line is one %-format of a template per order of the point's
+    # keys (json.dumps writes a float as its repr, which %r gives); integral
+    # numbers, rare in real data, are then rewritten without their ".0".
+    head = (f'{{"schema":{SCHEMA_VERSION},"line":%d,"output":{_pct(dumps(out_name))},"value":%r,'
+            f'"gradient":{{{",".join(_pct(dumps(v)) + ":%r" for v in required)}}},"bindings":{{')
+    templates: dict[tuple[str, ...], str] = {}
+    fmod, ones = math.fmod, itertools.repeat(1.0)
 
     for number, point in points:
         if point is None:
@@ -363,13 +369,35 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
         if as_csv:
             csv_out.writerow([number, *(_num(float(merged[v])) for v in required),
                               *(_num(x) for x in result), ""])
-        else:
-            grads = ",".join([k + _num(x) for k, x in zip(grad_keys, result[1:], strict=True)])
-            binds = ",".join([f'"{k}":{_num(float(x))}' for k, x in merged.items()])
-            writer.add(f"{prefix}{number}{middle}{_num(result[0])},\"gradient\":{{{grads}}},"
-                       f"\"bindings\":{{{binds}}}}}\n")
+            continue
+        keys = tuple(merged)
+        template = templates.get(keys)
+        if template is None:
+            template = head + ",".join(_pct(dumps(k)) + ":%r" for k in keys) + "}}\n"
+            if len(templates) < 256:
+                templates[keys] = template
+        numbers = (*result, *map(float, merged.values()))
+        line = template % (number, *numbers)
+        if 0.0 in map(fmod, numbers, ones):
+            line = _INTEGRAL.sub(_integral, line)
+        writer.add(line)
     writer.flush()
     return summary
+
+
+def _pct(text: str) -> str:
+    return text.replace("%", "%%")
+
+
+# A number written by repr that is integral and below 2^53 in size ends in
+# ".0" (repr switches to exponents at 1e16); JSON output writes it as an
+# integer (numfmt.json_number). -0.0 keeps its ".0".
+_INTEGRAL = re.compile(r"(?<![\w.\-])(-?[1-9][0-9]{0,15}|0)\.0(?![0-9])")
+
+
+def _integral(m: re.Match[str]) -> str:
+    digits = m.group(1)
+    return digits if len(digits) < 16 or abs(int(digits)) < _EXACT else m.group(0)
 
 
 class _Bad:

@@ -157,16 +157,19 @@ def print_gradcheck(result: Any, checks: list[Any], as_json: bool, nodes: bool) 
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title=f"gradient check of {result.output} = {format_number(result.value)}",
-                      title_justify="left")
-        for col in ("variable", "analytic", "numeric", "relative error", "result"):
-            table.add_column(col, justify="left" if col in ("variable", "result") else "right")
+        table = Table()
+        table.add_column("variable", overflow="fold")
+        table.add_column("analytic", justify="right", no_wrap=True)
+        table.add_column("numeric", justify="right", no_wrap=True)
+        table.add_column("rel. error", justify="right", no_wrap=True)
+        table.add_column("result", no_wrap=True)
         for c in checks:
             table.add_row(c.variable, format_number(c.analytic),
                           "-" if c.numeric is None else format_number(c.numeric),
                           "-" if c.relative_error is None else f"{c.relative_error:.1e}",
                           "pass" if c.passed else "FAIL")
         console = Console(highlight=False, emoji=False, markup=False)
+        console.print(f"gradient check of {result.output} = {format_number(result.value)}")
         console.print(table)
         for c in checks:
             if c.note:

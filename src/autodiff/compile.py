@@ -6,13 +6,15 @@ the same two sweeps as straight-line Python source and compiles it once:
 
     def point(v1, v2, v3):          # the output's variables, in first-use order
         v4 = v2 * v3                # operators inline
-        v5 = _f12(v4)               # functions: the ops table's value rule
+        v5 = _f0(v4)                # functions: the ops table's value rule
         ...
-        g5 = 0.0 + g6 * 3.0         # the reverse sweep, in the interpreter's order
-        g4 = 0.0 + g5 * _p12_0(v4, v5)   # the table's local-derivative rule
+        g5 = g6 * 3.0               # the reverse sweep, in the interpreter's order
+        g4 = g5 * _p0_0(v4, v5)     # the table's local-derivative rule
+        g2 = g2 + g4 * v3
         ...
-        if not _isfinite(_sum((v4, v5, ..., g1, g2, g3))): raise _NotFinite
-        return (v6, g1, g2, g3)
+        c0 = _sum((v4, ..., r1, r2, r3,))   # one finiteness check
+        if not _isfinite(c0): raise _NotFinite
+        return (v6, r1, r2, r3,)
 
 The source is built only from the graph's integers (node indices), the ops
 table (fixed templates keyed by the operation) and constants written with
@@ -22,8 +24,8 @@ is one statement, so nothing is nested however deep the program's expression.
 
 The compiled function gives bit-for-bit the interpreter's numbers: the same
 operations on the same doubles in the same order (the reverse sweep adds each
-edge's contribution in the interpreter's order, starting from 0.0, so even the
-sign of a zero agrees), and the table's own rules for every local derivative
+edge's contribution in the interpreter's order; see `compile_graph` for the
+sign of a zero), and the table's own rules for every local derivative
 that is not a plain operator. It does not produce error messages: when a rule
 raises, or any value or adjoint is not finite (including an intermediate
 infinity that a later division turns back into a finite 0), it raises, and the
@@ -131,25 +133,29 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
         else:
             expr = f"{fn_name(op)}({ra}, {rb})" if rb else f"{fn_name(op)}({ra})"
         body.append(f"v{i} = {expr}")
-        checked.append(f"v{i}")
-    # -- reverse sweep: the interpreter's loop, unrolled
-    assigned: set[int] = set()
+        if id(op) not in _FINITE_OR_RAISES:
+            checked.append(f"v{i}")
+    # -- reverse sweep: the interpreter's loop, unrolled. `adjoint[j]` is the
+    # local holding node j's adjoint so far; a first contribution that is just
+    # another adjoint (an edge of + or -) aliases it instead of copying.
+    adjoint: dict[int, str] = {}
 
     def accumulate(j: int, contribution: str) -> None:
-        if j in assigned:
-            body.append(f"g{j} += {contribution}")
-        else:
-            assigned.add(j)
-            body.append(f"g{j} = 0.0 + {contribution}")
+        current = adjoint.get(j)
+        if current is None and _is_name(contribution):
+            adjoint[j] = contribution
+            return
+        body.append(f"g{j} = {contribution}" if current is None else f"g{j} = {current} + {contribution}")
+        adjoint[j] = f"g{j}"
 
     if ops[out] is not None and active[out]:
         body.append(f"g{out} = 1.0")
-        assigned.add(out)
+        adjoint[out] = f"g{out}"
     for i in range(out, -1, -1):
         op = ops[i]
         if op is None or not active[i]:
             continue
-        g = f"g{i}" if i in assigned else "0.0"
+        g = adjoint.get(i, "0.0")
         a, b = arg0[i], arg1[i]
         args = [ref(a)] + ([ref(b)] if b >= 0 else [])
         for k, j in enumerate((a, b) if b >= 0 else (a,)):
@@ -162,14 +168,19 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
                 call = f"{partial_name(op, k)}({', '.join(args)}, v{i})"
                 d = f"{g} * {call}"
             accumulate(j, d)
+    # The interpreter starts each adjoint at 0.0 and adds; starting from the
+    # first contribution instead gives the same sums except that a zero sum may
+    # be -0.0 where the interpreter's is +0.0 (0.0 + -0.0 = 0.0). Adding 0.0
+    # to each gradient entry makes them identical.
     gradient = []
     for v in variables:
         j = graph.variables[v]
         if j == out:
             gradient.append("1.0")
-        elif j in assigned:
-            gradient.append(f"g{j}")
-            checked.append(f"g{j}")
+        elif j in adjoint:
+            body.append(f"r{j} = {adjoint[j]} + 0.0")
+            gradient.append(f"r{j}")
+            checked.append(f"r{j}")
         else:
             gradient.append("0.0")
     # -- one finiteness check over every value and the gradient (a non-finite
@@ -219,3 +230,19 @@ _INLINE_PARTIAL = {(id(_ROW[name]), k): text for (name, k), text in {
     ("neg", 0): "-{g}",
     ("exp", 0): "{g} * {out}",
 }.items()}
+
+
+def _is_name(text: str) -> bool:
+    return text.isidentifier()
+
+
+# Table rows whose value rule, given finite arguments, returns a finite number
+# or raises (math.exp, sinh, cosh, expm1 and pow raise OverflowError; the
+# others are bounded or grow slowly): their values need no finiteness check,
+# since every non-finite value is first produced by a checked row. Anything
+# else (+ - * /, hypot, a new row) is checked.
+_FINITE_OR_RAISES = {id(op) for op in OPS if (op.name, op.arity) in {
+    ("neg", 1), ("pow", 2), ("exp", 1), ("expm1", 1), ("log", 1), ("log", 2), ("log1p", 1),
+    ("log2", 1), ("log10", 1), ("sqrt", 1), ("abs", 1), ("relu", 1), ("min", 2), ("max", 2),
+    ("sin", 1), ("cos", 1), ("tan", 1), ("asin", 1), ("acos", 1), ("atan", 1), ("atan2", 2),
+    ("sinh", 1), ("cosh", 1), ("tanh", 1), ("sigmoid", 1), ("softplus", 1)}}

@@ -266,3 +266,17 @@ def test_numbers_are_written_as_eval_writes_them() -> None:
     for x, line in zip(EDGE_NUMBERS, outs[0].splitlines(), strict=True):
         want = json.dumps(json_number(x))
         assert f'"value":{want},' in line and f'"bindings":{{"x":{want},"y":1}}' in line, (x, line)
+
+
+def test_a_csv_header_naming_an_unknown_variable_fails_the_batch(run) -> None:
+    res = run("eval", "x^2", "--points", "-", "--points-format", "csv", input="x,z\n1,2\n")
+    assert res.exit_code == 2
+    assert "the CSV header (line 1) names z, but the program does not use z" in res.stderr
+
+
+def test_eval_help_describes_the_pipeline_options(run) -> None:
+    text = run("eval", "--help").stdout
+    for word in ["--bindings", "@FILE", "--points", "--points-format", "--format", "--nodes",
+                 "--fail-fast", "--gradcheck", "NDJSON", "CSV", "d<output>/d<variable>",
+                 "1e-5", "points-format, format, nodes, fail-fast, gradcheck"]:
+        assert word in text, word

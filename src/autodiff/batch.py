@@ -183,10 +183,12 @@ def _ndjson_points(stream: IO[bytes], before_read: Callable[[], None]
 
 
 def _csv_points(stream: IO[bytes], before_read: Callable[[], None],
-                parse_value: Callable[[str, str], float]
+                parse_value: Callable[[str, str], float], allowed: Optional[set[str]] = None
                 ) -> Iterator[tuple[int, Union[dict[str, Any], AutodiffError, None]]]:
     """Rows of a CSV file with a header row of variable names; values are
-    parsed with `parse_value(text, name)` (the CLI's strict decimal rule)."""
+    parsed with `parse_value(text, name)` (the CLI's strict decimal rule). A
+    header naming a variable outside `allowed` fails the whole batch (every
+    row would fail)."""
     state = {"line": 0}
 
     def text_lines() -> Iterator[str]:
@@ -209,6 +211,11 @@ def _csv_points(stream: IO[bytes], before_read: Callable[[], None],
         if not (name and set(name) <= _NAME_CHARS and not name[0].isdigit()):
             raise PointError(f"the CSV header (line 1) must be variable names; '{_show(name)}' "
                              "is not one")
+    unknown = [n for n in names if allowed is not None and n not in allowed]
+    if unknown:
+        used = ", ".join(sorted(allowed or ())) or "none"
+        raise BindingError(f"the CSV header (line 1) names {unknown[0]}, but the program does not use "
+                           f"{unknown[0]} (its variables: {used})", unknown[0])
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise PointError(f"the CSV header (line 1) names {dup} twice")
@@ -302,7 +309,7 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
     if options.points_format == "csv":
         if parse_value is None:
             raise UsageProblem("CSV points need a number parser")
-        points = _csv_points(stream, before_read, parse_value)
+        points = _csv_points(stream, before_read, parse_value, allowed)
     else:
         points = _ndjson_points(stream, before_read)
 

@@ -280,3 +280,18 @@ def test_eval_help_describes_the_pipeline_options(run) -> None:
                  "--fail-fast", "--gradcheck", "NDJSON", "CSV", "d<output>/d<variable>",
                  "1e-5", "points-format, format, nodes, fail-fast, gradcheck"]:
         assert word in text, word
+
+
+def test_hostile_lines_are_error_records(run) -> None:
+    deep = "[" * 100_000
+    long_key = '{"' + "k" * 10_000 + '": 1}'
+    surrogate_key = '{"\\ud800": 1}'
+    res = run("eval", "x", "--points", "-", input="\n".join([deep, long_key, surrogate_key, '{"x": 1}']) + "\n")
+    assert res.exit_code == 1
+    docs = ndjson(res.stdout)
+    assert [d.get("value") for d in docs] == [None, None, None, 1]
+    assert "nested too deeply" in docs[0]["error"]["message"]
+    assert len(docs[1]["error"]["message"]) < 300
+    assert "\\ud800" in docs[2]["error"]["message"]
+    res = run("eval", "x", "--bindings", deep)
+    assert res.exit_code == 2 and "nested too deeply" in res.stderr

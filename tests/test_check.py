@@ -217,3 +217,9 @@ def test_check_help(run) -> None:
     text = run("check", "--help").stdout
     for word in ["--update", "rel = 1e-9", "abs = 1e-12", "gradcheck", "error", "N passed", "Exit codes"]:
         assert word in text, word
+
+
+def test_deeply_nested_files_are_malformed_not_crashes(run, tmp_path) -> None:
+    for name, text in [("deep.json", "[" * 100_000), ("deep.toml", "a = " + "[" * 100_000)]:
+        res = run("check", str(write(tmp_path, name, text)))
+        assert res.exit_code == 2 and "nested too deeply" in res.stderr, res.stderr

@@ -31,6 +31,7 @@ from .compile import compile_graph
 from .errors import AutodiffError, BindingError, InputError, UsageProblem, escape_text
 from .evaluate import Result, evaluate
 from .graph import Graph
+from .ops import CONSTANTS
 from .render import SCHEMA_VERSION, error_dict, result_dict
 
 __all__ = ["BatchOptions", "BatchSummary", "PointError", "run_batch", "read_bindings_json",
@@ -95,6 +96,8 @@ def read_bindings_json(text: str, source: str = "--bindings") -> dict[str, float
         obj = json.loads(text, parse_constant=_refuse_constant)
     except ValueError as exc:
         raise BindingError(f"{source} is not valid JSON: {_show(str(exc))}") from None
+    except RecursionError:
+        raise BindingError(f"{source} is not a JSON object of numbers: nested too deeply") from None
     if not isinstance(obj, dict):
         raise BindingError(f"{source} must be a JSON object of variable names and numbers, "
                            f"like {{\"a\": 5}}; got {type(obj).__name__}")
@@ -174,6 +177,9 @@ def _ndjson_points(stream: IO[bytes], before_read: Callable[[], None]
                 yield number, None  # a blank line: no point, no output
                 continue
             yield number, PointError(f"line {number} is not valid JSON: {_show(str(exc))}")
+            continue
+        except RecursionError:
+            yield number, PointError(f"line {number} is not a binding set: nested too deeply")
             continue
         if type(obj) is not dict:
             yield number, PointError(f"line {number} is not a JSON object of variable values "
@@ -344,6 +350,12 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
             if result is None:
                 try:
                     checked = _checked_values(merged)
+                    for name in checked:
+                        if name not in allowed and name not in full.assigned and name not in CONSTANTS:
+                            used = ", ".join(full.variables) or "none"
+                            raise BindingError(f"a value was given for {_show(name)}, but the program "
+                                               f"does not use {_show(name)} (its variables: {used})",
+                                               _show(name))
                     full_result = evaluate(selected, checked, keep_local=options.nodes,
                                            allowed=allowed)
                 except AutodiffError as exc:

@@ -103,6 +103,8 @@ def _read(path: Path) -> dict[str, Any]:
             msg = getattr(exc, "msg", str(exc))
             at = f":{line}:{exc.colno}" if line else ""  # type: ignore[attr-defined]
             raise CasesFileError(f"{escape_text(str(path))}{at}: not valid JSON: {msg}") from None
+        except RecursionError:
+            raise _where(path, "nested too deeply") from None
         if not isinstance(doc, dict):
             raise _where(path, 'the top level must be an object: {"case": [...]}')
         return doc
@@ -112,6 +114,8 @@ def _read(path: Path) -> dict[str, Any]:
         import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
     try:
         return tomllib.loads(text)  # type: ignore[no-any-return,unused-ignore]
+    except RecursionError:
+        raise _where(path, "nested too deeply") from None
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = re.search(r"\(at line (\d+), column (\d+)\)", msg)

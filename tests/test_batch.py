@@ -295,3 +295,15 @@ def test_hostile_lines_are_error_records(run) -> None:
     assert "\\ud800" in docs[2]["error"]["message"]
     res = run("eval", "x", "--bindings", deep)
     assert res.exit_code == 2 and "nested too deeply" in res.stderr
+
+
+@pytest.mark.parametrize("program", ["J = x", "J = x*1", "f = 2 + 0*x"])
+def test_values_the_output_passes_through_are_checked_too(run, program) -> None:
+    res = run("eval", program, "--points", "-",
+              input='{"x": "abc"}\n{"x": 1e999}\n{"x": true}\n{"x": null}\n{"x": 12345678901234567890}\n'
+                    '{"x": 2}\n')
+    docs = ndjson(res.stdout)
+    assert [d["error"]["kind"] for d in docs[:4]] == ["binding"] * 4
+    assert "too large" in docs[1]["error"]["message"]
+    assert "error" not in docs[4] and docs[4]["bindings"]["x"] == 1.2345678901234567e19
+    assert "error" not in docs[5]

@@ -341,12 +341,12 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
             if base or overrides:
                 merged = {**base, **point, **overrides}
             if compiled is not None and merged.keys() == required_set:
-                try:
-                    args = [float(merged[v]) if type(merged[v]) in (float, int) else _bad
-                            for v in required]
-                    result = compiled.fn(*args)
-                except Exception:  # noqa: BLE001 - any failure: the interpreter decides below
-                    result = None
+                values = [merged[v] for v in required]
+                if _NUMBER_TYPES.issuperset(map(type, values)):  # not bool, str, None, ...
+                    try:
+                        result = compiled.fn(*map(float, values))
+                    except Exception:  # noqa: BLE001 - any failure: the interpreter decides below
+                        result = None
             if result is None:
                 try:
                     checked = _checked_values(merged)
@@ -419,11 +419,7 @@ def _integral(m: re.Match[str]) -> str:
     return digits if len(digits) < 16 or abs(int(digits)) < _EXACT else m.group(0)
 
 
-class _Bad:
-    pass
-
-
-_bad = _Bad()
+_NUMBER_TYPES = frozenset((float, int))
 
 
 def _echo_inputs(point: Mapping[str, Any], required: list[str]) -> list[str]:

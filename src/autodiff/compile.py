@@ -119,7 +119,7 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
 
     params = ", ".join(f"v{graph.variables[v]}" for v in variables)
     body: list[str] = []
-    checked: list[str] = []
+    checked: list[str] = [f"v{graph.variables[v]}" for v in variables]  # the inputs too
     # -- forward: one statement per operation node, in evaluation order
     for i in range(out + 1):
         op = ops[i]

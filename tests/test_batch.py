@@ -286,7 +286,8 @@ def test_hostile_lines_are_error_records(run) -> None:
     deep = "[" * 100_000
     long_key = '{"' + "k" * 10_000 + '": 1}'
     surrogate_key = '{"\\ud800": 1}'
-    res = run("eval", "x", "--points", "-", input="\n".join([deep, long_key, surrogate_key, '{"x": 1}']) + "\n")
+    lines = [deep, long_key, surrogate_key, '{"x": 1}']
+    res = run("eval", "x", "--points", "-", input="\n".join(lines) + "\n")
     assert res.exit_code == 1
     docs = ndjson(res.stdout)
     assert [d.get("value") for d in docs] == [None, None, None, 1]

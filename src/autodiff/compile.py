@@ -27,9 +27,14 @@ operations on the same doubles in the same order (the reverse sweep adds each
 edge's contribution in the interpreter's order; see `compile_graph` for the
 sign of a zero), and the table's own rules for every local derivative
 that is not a plain operator. It does not produce error messages: when a rule
-raises, or any value or adjoint is not finite (including an intermediate
-infinity that a later division turns back into a finite 0), it raises, and the
-caller evaluates that one point with the interpreter, which names the node.
+raises, or a number is not finite, it raises, and the caller evaluates that one
+point with the interpreter, which names the node. One sum checks the inputs,
+every value of a row that can overflow without raising (+ - * /, hypot; an
+intermediate infinity that a later division would turn back into a finite 0
+is caught there) and the gradient (a non-finite adjoint or local factor
+anywhere reaches some variable's gradient, since every active node has a path
+to a variable and inf·0 is NaN). A sum that overflows although every term is
+finite is a false alarm: the point is then interpreted, which is only slower.
 
 Graphs above `MAX_NODES` nodes are not compiled (Python's compiler is slow and
 memory-hungry on huge functions); `compile_graph` returns None and the caller

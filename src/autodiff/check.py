@@ -72,9 +72,10 @@ class Outcome:
     error: Optional[AutodiffError] = None
 
     def line(self) -> str:
+        name = escape_text(self.case.name)
         if self.passed:
-            return f"PASS {self.case.name}"
-        return f"FAIL {self.case.name}: " + "; ".join(self.problems)
+            return f"PASS {name}"
+        return f"FAIL {name}: " + "; ".join(self.problems)
 
 
 def _is_number(x: Any) -> bool:

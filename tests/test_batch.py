@@ -308,3 +308,25 @@ def test_values_the_output_passes_through_are_checked_too(run, program) -> None:
     assert "too large" in docs[1]["error"]["message"]
     assert "error" not in docs[4] and docs[4]["bindings"]["x"] == 1.2345678901234567e19
     assert "error" not in docs[5]
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "csv"])
+def test_an_overlong_line_is_one_error_record_and_numbering_goes_on(monkeypatch, fmt) -> None:
+    from autodiff import batch
+
+    monkeypatch.setattr(batch, "MAX_LINE", 100)
+    monkeypatch.setattr(batch, "CHUNK", 16)  # many small reads, as from a slow pipe
+    full = autodiff.parse("f = 2*x")
+    if fmt == "ndjson":
+        lines = ['{"x": 1}', '{"x": ' + "1" * 1000 + "}", '{"x": 3}', "", '{"x": 4}']
+    else:
+        lines = ["x", "1", "1" * 1000, "3", "", "4"]
+    out = io.BytesIO()
+    summary = run_batch(full, full.select(None), io.BytesIO("\n".join(lines).encode()), out,
+                        BatchOptions(points_format=fmt), parse_value=parse_number)
+    docs = ndjson(out.getvalue().decode())
+    first = 1 if fmt == "ndjson" else 2
+    assert [(d["line"], d.get("value")) for d in docs] == [
+        (first, 2), (first + 1, None), (first + 2, 6), (first + 4, 8)]
+    assert "longer than 100 bytes" in docs[1]["error"]["message"]
+    assert (summary.points, summary.failed) == (4, 1)

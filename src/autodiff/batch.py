@@ -130,9 +130,12 @@ def _checked_values(obj: Mapping[str, Any], where: str = "") -> dict[str, float]
 # ---------------------------------------------------------------- reading
 
 
-def _lines(stream: IO[bytes], before_read: Callable[[], None]) -> Iterator[tuple[int, bytes]]:
+def _lines(stream: IO[bytes], before_read: Callable[[], None]
+           ) -> Iterator[tuple[int, Optional[bytes]]]:
     """(line number, line without its end) for each line of `stream`, read in
-    chunks; `before_read` runs before each read (the writer flushes there)."""
+    chunks, or (line number, None) for a line longer than MAX_LINE (the rest
+    of it is skipped); `before_read` runs before each read (the writer
+    flushes there)."""
     number = 0
     rest = b""
     skipping = False
@@ -146,15 +149,15 @@ def _lines(stream: IO[bytes], before_read: Callable[[], None]) -> Iterator[tuple
         rest = parts.pop()
         for line in parts:
             number += 1
-            if skipping:  # the end of an overlong line
+            if skipping:  # the end of an overlong line, reported already
                 skipping = False
                 continue
             yield number, line
         if len(rest) > MAX_LINE:
-            number += 1
-            skipping = True
+            if not skipping:
+                yield number + 1, None
+                skipping = True
             rest = b""
-            yield number, b"\0too long"
     if rest and not skipping:
         yield number + 1, rest
 
@@ -163,7 +166,7 @@ def _ndjson_points(stream: IO[bytes], before_read: Callable[[], None]
                    ) -> Iterator[tuple[int, Union[dict[str, Any], AutodiffError, None]]]:
     decode = json.JSONDecoder(parse_constant=_refuse_constant).decode
     for number, line in _lines(stream, before_read):
-        if line == b"\0too long":
+        if line is None:
             yield number, PointError(f"line {number} is longer than {MAX_LINE} bytes")
             continue
         try:
@@ -195,13 +198,14 @@ def _csv_points(stream: IO[bytes], before_read: Callable[[], None],
     parsed with `parse_value(text, name)` (the CLI's strict decimal rule). A
     header naming a variable outside `allowed` fails the whole batch (every
     row would fail)."""
-    state = {"line": 0}
+    state = {"line": 0, "too_long": 0}
 
     def text_lines() -> Iterator[str]:
         for number, raw in _lines(stream, before_read):
             state["line"] = number
-            if raw == b"\0too long":
-                yield "\0too long\n"
+            if raw is None:
+                state["too_long"] = number
+                yield "\n"
                 continue
             yield raw.rstrip(b"\r").decode("utf-8", "surrogateescape") + "\n"
 
@@ -234,7 +238,7 @@ def _csv_points(stream: IO[bytes], before_read: Callable[[], None],
             yield state["line"], PointError(f"line {state['line']} is not valid CSV: {exc}")
             continue
         number = state["line"]
-        if row == ["\0too long"]:
+        if state["too_long"] == number:
             yield number, PointError(f"line {number} is longer than {MAX_LINE} bytes")
             continue
         if not row or row == [""]:

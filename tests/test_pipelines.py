@@ -159,3 +159,25 @@ def test_progress_bar_on_a_terminal_goes_to_stderr_only(points, tmp_path) -> Non
     text = out.read_text()
     assert "\x1b" not in text and "points:" not in text
     assert text.count("\n") == 40_000
+
+
+def test_results_stream_as_points_arrive() -> None:
+    # One point in, its result out, while the input is still open.
+    import threading
+
+    proc = subprocess.Popen([entry_point(), "eval", "x^2", "--points", "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    watchdog = threading.Timer(30, proc.kill)  # a held-back output fails the test, never hangs it
+    watchdog.start()
+    try:
+        for x in (3, 4):
+            proc.stdin.write(f'{{"x": {x}}}\n'.encode())
+            proc.stdin.flush()
+            line = proc.stdout.readline()  # would block until EOF if the output were held back
+            assert json.loads(line)["value"] == x * x
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        watchdog.cancel()
+        proc.kill()
+        proc.wait()

@@ -330,3 +330,18 @@ def test_an_overlong_line_is_one_error_record_and_numbering_goes_on(monkeypatch,
         (first, 2), (first + 1, None), (first + 2, 6), (first + 4, 8)]
     assert "longer than 100 bytes" in docs[1]["error"]["message"]
     assert (summary.points, summary.failed) == (4, 1)
+
+
+def test_a_large_graph_is_compiled_only_for_a_long_batch(monkeypatch) -> None:
+    from autodiff import batch
+
+    calls = []
+    real = batch.compile_graph
+    monkeypatch.setattr(batch, "compile_graph", lambda g: calls.append(len(g)) or real(g))
+    full = autodiff.parse("+".join(f"sin(x*{i})" for i in range(1, 1100)))  # about 3,300 nodes
+    n = len(full.select(None))
+    for points, compiled in ((n // 1000, False), (n // 1000 + 1, True)):
+        calls.clear()
+        data = "".join(json.dumps({"x": k / 3}) + "\n" for k in range(points)).encode()
+        run_batch(full, full.select(None), io.BytesIO(data), io.BytesIO(), BatchOptions())
+        assert bool(calls) is compiled

@@ -97,7 +97,8 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
     ops, arg0, arg1, leaf, active = graph.op, graph.arg0, graph.arg1, graph.leaf, graph.active
     variables = tuple(graph.output_variables())
     var_index = {graph.variables[v] for v in variables}
-    namespace: dict[str, Any] = {"_isfinite": math.isfinite, "_sum": sum, "_NotFinite": NotFinite}
+    namespace: dict[str, Any] = {"_isfinite": math.isfinite, "_sum": sum, "_NotFinite": NotFinite,
+                                 "_sin": math.sin, "_cos": math.cos}
 
     def ref(j: int) -> str:
         value = leaf[j]
@@ -210,7 +211,8 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
 # value rule (operator.add is x + y, ...). Keyed by the table's own rows (by
 # identity), so an edited or substituted row is called, never inlined.
 _ROW = {op.name: op for op in OPS if op.symbol}
-_ROW["exp"] = next(op for op in OPS if op.name == "exp")
+for _name in ("exp", "log", "sin", "cos", "tanh", "sigmoid"):
+    _ROW[_name] = next(op for op in OPS if op.name == _name and op.arity == 1)
 
 _INLINE_VALUE = {id(_ROW[name]): text for name, text in {
     "add": "{a} + {b}",
@@ -220,9 +222,10 @@ _INLINE_VALUE = {id(_ROW[name]): text for name, text in {
     "neg": "-{a}",
 }.items()}
 
-# Local-derivative contributions g * d written inline, for rules whose factor is
-# a constant, an input or the output; the product is the interpreter's g * d
-# exactly (g * 1.0 is g, g * -1.0 is -g). A test checks each against the table.
+# Local-derivative contributions g * d written inline: the table's rule for d,
+# written out (a Python call per edge costs more than the math), times g; the
+# product is the interpreter's g * d exactly (g * 1.0 is g, g * -1.0 is -g).
+# test_compile checks each against the table, bit for bit, over many points.
 _INLINE_PARTIAL = {(id(_ROW[name]), k): text for (name, k), text in {
     ("add", 0): "{g}",
     ("add", 1): "{g}",
@@ -233,7 +236,12 @@ _INLINE_PARTIAL = {(id(_ROW[name]), k): text for (name, k), text in {
     ("div", 0): "{g} * (1.0 / {b})",
     ("div", 1): "{g} * (-{out} / {b})",
     ("neg", 0): "-{g}",
-    ("exp", 0): "{g} * {out}",
+    ("exp", 0): "{g} * {out}",                   # exp(x)
+    ("log", 0): "{g} * (1.0 / {a})",             # 1/x
+    ("sin", 0): "{g} * _cos({a})",               # cos(x)
+    ("cos", 0): "{g} * -_sin({a})",              # -sin(x)
+    ("tanh", 0): "{g} * (1.0 - {out} * {out})",  # 1 - tanh(x)^2
+    ("sigmoid", 0): "{g} * ({out} * (1.0 - {out}))",  # sigmoid(x)*(1 - sigmoid(x))
 }.items()}
 
 

@@ -267,17 +267,18 @@ class _Writer:
     def __init__(self, out: IO[bytes]) -> None:
         self.out = out
         self.parts: list[str] = []
-        self.size = 0
+        #: append a short line (the caller flushes at least once per input chunk)
+        self.append = self.parts.append
 
     def add(self, text: str) -> None:
         self.parts.append(text)
-        if len(self.parts) >= 2048:
+        if len(self.parts) >= 256:
             self.flush()
 
     def flush(self) -> None:
         if self.parts:
             self.out.write("".join(self.parts).encode("utf-8"))
-            self.parts = []
+            self.parts.clear()
         self.out.flush()
 
 
@@ -335,6 +336,7 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
             f'"gradient":{{{",".join(_pct(dumps(v)) + ":%r" for v in required)}}},"bindings":{{')
     templates: dict[tuple[str, ...], str] = {}
     fmod, ones = math.fmod, itertools.repeat(1.0)
+    append = writer.append
 
     for number, point in points:
         if point is None:
@@ -411,7 +413,7 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
         line = template % (number, *numbers)
         if 0.0 in map(fmod, numbers, ones):
             line = _INTEGRAL.sub(_integral, line)
-        writer.add(line)
+        append(line)
     writer.flush()
     return summary
 

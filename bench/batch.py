@@ -14,6 +14,8 @@ temporary file, then times, best of `--repeat`:
 
 and prints points per second and the ratio to the floor's speed (the target is
 >= 0.5 for the in-process and the process batch). Output goes to /dev/null.
+The first three are timed in rounds (each round runs each once), best of
+`--repeat`, so that a change in the machine's load affects them alike.
 """
 
 from __future__ import annotations
@@ -69,13 +71,16 @@ def process(points: Path, program: Path) -> None:
                        check=True)
 
 
-def best(fn, repeat: int) -> float:
-    times = []
+def best_of(variants: list[tuple[str, object]], repeat: int) -> list[tuple[str, float]]:
+    """Best time of each variant over `repeat` rounds; each round runs every
+    variant once, so a change in the machine's load affects them alike."""
+    times: dict[str, list[float]] = {name: [] for name, _ in variants}
     for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+        for name, fn in variants:
+            t = time.perf_counter()
+            fn()  # type: ignore[operator]
+            times[name].append(time.perf_counter() - t)
+    return [(name, min(times[name])) for name, _ in variants]
 
 
 def main() -> None:
@@ -98,13 +103,15 @@ def main() -> None:
         run_batch(full, full.select(None), io.BytesIO(first), out, BatchOptions())
         sample = json.loads(out.getvalue())
         n = args.points
-        rows = [("I/O floor (json.loads + json.dumps)", best(lambda: floor(points, sample), args.repeat))]
-        rows.append(("autodiff batch, in-process", best(lambda: in_process(points, True), args.repeat)))
+        variants: list[tuple[str, object]] = [
+            ("I/O floor (json.loads + json.dumps)", lambda: floor(points, sample)),
+            ("autodiff batch, in-process", lambda: in_process(points, True)),
+            ("autodiff eval --points, whole process", lambda: process(points, program)),
+        ]
+        rows = best_of(variants, args.repeat)
         if not args.skip_interpreted:
-            rows.append(("autodiff batch, interpreted (no compile)",
-                         best(lambda: in_process(points, False), 1)))
-        rows.append(("autodiff eval --points, whole process",
-                     best(lambda: process(points, program), args.repeat)))
+            rows += best_of([("autodiff batch, interpreted (no compile)",
+                              lambda: in_process(points, False))], 1)
     base = rows[0][1]
     print(f"{n} points, {len(full)} nodes ({sum(op is not None for op in full.op)} operations), "
           f"Python {sys.version.split()[0]}, best of {args.repeat}")

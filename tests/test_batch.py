@@ -180,6 +180,7 @@ def test_bindings_json_and_precedence(run, tmp_path) -> None:
     (["--format", "csv"], "--format works with --points"),
     (["--fail-fast"], "--fail-fast works with --points"),
     (["--points", "-", "--gradcheck"], "does not work with --points"),
+    (["--points", "-", "--format", "csv", "--nodes"], "CSV has no room for it"),
 ])
 def test_batch_usage_errors(run, args, words) -> None:
     res = run("eval", "x", "--x", "1", *args)

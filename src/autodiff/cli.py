@@ -328,6 +328,8 @@ def _check_batch_options(batch: bool, points_format: Optional[str], output_forma
                 raise UsageProblem(f"{name} works with --points FILE")
     elif gradcheck:
         raise UsageProblem("--gradcheck checks one point; it does not work with --points")
+    elif nodes and output_format == "csv":
+        raise UsageProblem("--nodes adds the per-node trace to NDJSON lines; CSV has no room for it")
 
 
 def _split_program(args: tuple[str, ...], file: Optional[str]) -> tuple[Optional[str], list[str]]:

@@ -164,10 +164,17 @@ def test_sigint_exits_130_without_a_traceback() -> None:
 
 
 def test_user_text_never_reaches_eval_or_exec() -> None:
+    # The one exec is compile.py's, of source it writes from a validated graph's
+    # integers, the ops table and float reprs (tests/test_compile.py checks that
+    # no user text reaches it); nothing else may eval or exec, raise the
+    # recursion limit, or load Lark's on-disk cache.
     src = Path(__file__).resolve().parents[1] / "src" / "autodiff"
+    allowed = {("compile.py", "exec(")}
     for path in src.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         for bad in ("eval(", "exec(", "setrecursionlimit", "cache=True"):
+            if (path.name, bad) in allowed:
+                continue
             hits = [line for line in text.splitlines()
                     if bad in line and not line.lstrip().startswith("#")
                     and f"_{bad}" not in line and f".{bad}" not in line and f"def {bad}" not in line]

@@ -29,7 +29,8 @@ def console_examples() -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("command, expected", console_examples(), ids=lambda x: x[:50])
-def test_console_example(command: str, expected: str) -> None:
+def test_console_example(command: str, expected: str, monkeypatch) -> None:
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])  # examples/ paths are relative to the repo
     argv = shlex.split(command)
     assert argv[0] == "autodiff"
     res = CliRunner().invoke(cli, argv[1:], catch_exceptions=False)

@@ -35,7 +35,8 @@ MAX_CHARS = 10_000_000
 
 #: option names of `eval`: a variable with one of these names is bound with -D NAME=VALUE
 EVAL_OPTION_NAMES = ("file", "set", "json", "no-nodes", "of", "digits", "max-rows", "max-chars",
-                     "debug", "help")
+                     "debug", "help", "bindings", "points", "points-format", "format", "nodes",
+                     "fail-fast", "gradcheck")
 
 
 def parse_number(text: str, name: str) -> float:
@@ -219,10 +220,34 @@ each incoming edge, and its adjoint), then the gradient. --json prints one
 JSON object instead (schema 1, see the README).
 
 \b
+Bindings as JSON: --bindings '{{"a": 5, "b": 3}}' or --bindings @point.json
+(@- for stdin); --NAME VALUE and -D options win over it.
+
+\b
+Batches: --points FILE (or - for stdin) reads many points, NDJSON (one
+JSON object per line) or CSV with a header row of variable names (by the
+extension .csv, or --points-format), and writes one result per point:
+NDJSON lines (each the --json object with "line": n, the input line;
+no per-node trace unless --nodes), or CSV with --format csv (columns line,
+the variables, the output, d<output>/d<variable>, error). A bad point gives
+an error record in its place and the batch goes on (--fail-fast stops);
+the exit code is then 1 and stderr says how many failed. --bindings and
+the --NAME options bind variables for every point (the options win over a
+point's own values; the point wins over --bindings).
+  autodiff eval -f model.ad --points points.ndjson > results.ndjson
+  autodiff eval "x*y" --points points.csv --format csv
+
+\b
+--gradcheck compares each partial derivative with a central difference
+(h = 1e-6*max(1, |x|)) and passes when |analytic - numeric| <= 1e-5 +
+1e-3*|numeric|; it prints a table (with --json, a "gradcheck" object) and
+exits 1 on a failure.
+
+\b
 Exit codes: 0 success; 1 evaluation error (a value or derivative undefined
-or not finite, naming the node); 2 input or usage error (syntax, unknown
-function, wrong number of arguments, bad binding); 70 internal error;
-130 interrupted.
+or not finite, naming the node; a failed point; a failed gradcheck); 2 input
+or usage error (syntax, unknown function, wrong number of arguments, bad
+binding); 70 internal error; 130 interrupted.
 """
 
 
@@ -246,19 +271,54 @@ function, wrong number of arguments, bad binding); 70 internal error;
               help="Refuse programs longer than this many characters (a guard against runaway "
               "input; about 1 s of work per million characters).")
 @click.option("--debug", is_flag=True, help="Show a Python traceback for internal errors.")
+@click.option("--bindings", "bindings_json", metavar="JSON|@FILE",
+              help="Bind variables from a JSON object, inline or @FILE (@- for stdin).")
+@click.option("--points", metavar="FILE", help="Evaluate at every point of FILE ('-' for stdin): "
+              "NDJSON or CSV; one result per point.")
+@click.option("--points-format", type=click.Choice(["ndjson", "csv"]),
+              help="The format of --points (default: by extension, .csv is CSV, else NDJSON).")
+@click.option("--format", "output_format", type=click.Choice(["ndjson", "csv"]),
+              help="With --points: the output format (default ndjson).")
+@click.option("--nodes", is_flag=True, help="With --points: include each point's per-node trace.")
+@click.option("--fail-fast", is_flag=True, help="With --points: stop at the first failing point.")
+@click.option("--gradcheck", is_flag=True, help="Check each partial derivative against a central "
+              "difference; exit 1 on a mismatch.")
 def eval_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], as_json: bool,
              no_nodes: bool, output: Optional[str], digits: Optional[int], max_rows: int,
-             max_chars: int, debug: bool) -> None:
+             max_chars: int, debug: bool, bindings_json: Optional[str], points: Optional[str],
+             points_format: Optional[str], output_format: Optional[str], nodes: bool,
+             fail_fast: bool, gradcheck: bool) -> None:
+    batch = points is not None
+
     def body() -> None:
         program, extra = _split_program(args, file)
+        _check_batch_options(batch, points_format, output_format, nodes, fail_fast, gradcheck)
         bindings = parse_bindings(extra, sets)
+        from . import cli_pipeline
+
+        program_stdin = program == "-" or file == "-"
+        base = {}
+        if bindings_json is not None:
+            base = cli_pipeline.read_bindings_option(bindings_json, program_stdin or points == "-")
         text, source = read_program(program, file)
         from . import parser
         from .evaluate import evaluate
 
         graph = parser.parse(text, source=source, max_chars=max_chars)
         selected = graph.select(output)
+        if points is not None:
+            cli_pipeline.run_points(graph, selected, points, output_format=output_format or "ndjson",
+                                    points_format=points_format, nodes=nodes, fail_fast=fail_fast,
+                                    base=base, overrides=bindings,
+                                    stdin_taken=program_stdin or (bindings_json or "") == "@-")
+            return
+        bindings = {**base, **bindings}
         result = evaluate(selected, bindings, keep_local=not (as_json and no_nodes))
+        if gradcheck:
+            from .gradcheck import gradcheck as check_gradient
+
+            cli_pipeline.print_gradcheck(result, check_gradient(result), as_json, not no_nodes)
+            return
         if as_json:
             from .render import dumps, result_dict
 
@@ -266,7 +326,20 @@ def eval_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], 
         else:
             _print_table(result, digits, max_rows)
 
-    run_guarded(body, debug=debug, as_json=as_json)
+    run_guarded(body, debug=debug, as_json=as_json or (batch and output_format != "csv"))
+
+
+def _check_batch_options(batch: bool, points_format: Optional[str], output_format: Optional[str],
+                         nodes: bool, fail_fast: bool, gradcheck: bool) -> None:
+    if not batch:
+        for given, name in ((points_format, "--points-format"), (output_format, "--format"),
+                            (nodes, "--nodes"), (fail_fast, "--fail-fast")):
+            if given:
+                raise UsageProblem(f"{name} works with --points FILE")
+    elif gradcheck:
+        raise UsageProblem("--gradcheck checks one point; it does not work with --points")
+    elif nodes and output_format == "csv":
+        raise UsageProblem("--nodes adds the per-node trace to NDJSON lines; CSV has no room for it")
 
 
 def _split_program(args: tuple[str, ...], file: Optional[str], command: str = "eval"

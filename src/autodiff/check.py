@@ -1,0 +1,374 @@
+"""Regression tests as data: run a file of cases, each a program, bindings and
+the expected value, partial derivatives or error.
+
+A cases file is TOML (or JSON with the same structure, ``{"case": [...]}``):
+
+    [[case]]
+    name = "lecture"
+    program = "J=3*(a+b*c)"          # or: file = "model.ad" (relative to the cases file)
+    bindings = { a = 5, b = 3, c = 2 }
+    expect = { value = 33, gradient = { a = 3, b = 6, c = 9 } }
+    # optional: of = "u", rel = 1e-9, abs = 1e-12, gradcheck = true,
+    #           expect = { error = "domain" }
+
+A number matches when ``|got - expected| <= max(rel * |expected|, abs)``
+(`math.isclose`), with defaults `REL` and `ABS`, settable per file (top-level
+``rel``/``abs``) and per case. Only the partial derivatives listed under
+``expect.gradient`` are compared. `update_file` rewrites the expected numbers
+from the current results (the golden-file workflow), keeping a TOML file's
+comments and layout (with tomlkit).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from .errors import AutodiffError, InputError, escape_text
+from .evaluate import Result, evaluate
+from .numfmt import format_number, json_number
+from .parser import parse
+
+__all__ = ["REL", "ABS", "Case", "Outcome", "CasesFileError", "load_cases", "run_case",
+           "update_file"]
+
+REL = 1e-9
+ABS = 1e-12
+
+_CASE_KEYS = {"name", "program", "file", "bindings", "of", "expect", "rel", "abs", "gradcheck"}
+_EXPECT_KEYS = {"value", "gradient", "error"}
+
+
+class CasesFileError(InputError):
+    """A cases file that cannot be read or has the wrong structure (exit code 2)."""
+
+    kind = "cases_file"
+
+
+@dataclass
+class Case:
+    index: int  # 0-based position in the file
+    name: str
+    program: str
+    source: str  # where the program came from ("" inline, else the file)
+    bindings: dict[str, float]
+    of: Optional[str]
+    expect: dict[str, Any]
+    rel: float
+    abs: float
+    gradcheck: bool
+
+
+@dataclass
+class Outcome:
+    case: Case
+    passed: bool
+    problems: list[str] = field(default_factory=list)
+    result: Optional[Result] = None
+    error: Optional[AutodiffError] = None
+
+    def line(self) -> str:
+        name = escape_text(self.case.name)
+        if self.passed:
+            return f"PASS {name}"
+        return f"FAIL {name}: " + "; ".join(self.problems)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _where(path: Path, message: str) -> CasesFileError:
+    return CasesFileError(f"{escape_text(str(path))}: {message}")
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CasesFileError(f"cannot read {escape_text(str(path))}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _where(path, f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at byte offset "
+                           f"{exc.start}") from None
+    if path.suffix.lower() == ".json":
+        try:
+            doc = json.loads(text, parse_constant=_no_constant)
+        except ValueError as exc:
+            line = getattr(exc, "lineno", None)
+            msg = getattr(exc, "msg", str(exc))
+            at = f":{line}:{exc.colno}" if line else ""  # type: ignore[attr-defined]
+            raise CasesFileError(f"{escape_text(str(path))}{at}: not valid JSON: {msg}") from None
+        except RecursionError:
+            raise _where(path, "nested too deeply") from None
+        if not isinstance(doc, dict):
+            raise _where(path, 'the top level must be an object: {"case": [...]}')
+        return doc
+    try:
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
+    try:
+        return tomllib.loads(text)  # type: ignore[no-any-return,unused-ignore]
+    except RecursionError:
+        raise _where(path, "nested too deeply") from None
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+        if m:
+            msg = msg[:m.start()].strip()
+            raise CasesFileError(f"{escape_text(str(path))}:{m.group(1)}:{m.group(2)}: "
+                                 f"not valid TOML: {msg}") from None
+        raise _where(path, f"not valid TOML: {msg}") from None
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not allowed (numbers must be finite)")
+
+
+def load_cases(path: Path) -> list[Case]:
+    """Read and validate a cases file; raise CasesFileError naming the file
+    (and the line, for syntax errors) and the case."""
+    doc = _read(path)
+    unknown = set(doc) - {"case", "rel", "abs"}
+    if unknown:
+        raise _where(path, f"unknown top-level key {sorted(unknown)[0]!r} (expected case, rel, abs)")
+    cases = doc.get("case")
+    if not isinstance(cases, list) or not cases:
+        raise _where(path, "no cases: write one or more [[case]] tables (JSON: {\"case\": [...]})")
+    rel0 = _tolerance(path, doc, "rel", REL, "the file")
+    abs0 = _tolerance(path, doc, "abs", ABS, "the file")
+    out = []
+    names: set[str] = set()
+    for k, raw in enumerate(cases):
+        what = f"case {k + 1}"
+        if not isinstance(raw, dict):
+            raise _where(path, f"{what} is not a table")
+        name = raw.get("name", f"case {k + 1}")
+        if not isinstance(name, str) or not name:
+            raise _where(path, f"{what}: name must be a non-empty string")
+        what = f"case {k + 1} ({escape_text(name)})"
+        if name in names:
+            raise _where(path, f"{what}: the name is used twice")
+        names.add(name)
+        extra = set(raw) - _CASE_KEYS
+        if extra:
+            raise _where(path, f"{what}: unknown key {sorted(extra)[0]!r} (expected "
+                               f"{', '.join(sorted(_CASE_KEYS))})")
+        if ("program" in raw) == ("file" in raw):
+            raise _where(path, f"{what}: give exactly one of program and file")
+        if "program" in raw:
+            program, source = raw["program"], ""
+            if not isinstance(program, str):
+                raise _where(path, f"{what}: program must be a string")
+        else:
+            ref = raw["file"]
+            if not isinstance(ref, str):
+                raise _where(path, f"{what}: file must be a string")
+            target = path.parent / ref
+            try:
+                program = target.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                why = exc.strerror if isinstance(exc, OSError) else "not valid UTF-8"
+                raise _where(path, f"{what}: cannot read {escape_text(str(target))}: {why}") from None
+            source = str(target)
+        bindings = raw.get("bindings", {})
+        if not isinstance(bindings, dict) or not all(_is_number(v) for v in bindings.values()):
+            raise _where(path, f"{what}: bindings must be a table of finite numbers")
+        of = raw.get("of")
+        if of is not None and not isinstance(of, str):
+            raise _where(path, f"{what}: of must be a string")
+        expect = raw.get("expect", {})
+        if not isinstance(expect, dict):
+            raise _where(path, f"{what}: expect must be a table")
+        bad = set(expect) - _EXPECT_KEYS
+        if bad:
+            raise _where(path, f"{what}: unknown key expect.{sorted(bad)[0]} (expected value, "
+                               "gradient, error)")
+        if "value" in expect and not _is_number(expect["value"]):
+            raise _where(path, f"{what}: expect.value must be a finite number")
+        grad = expect.get("gradient", {})
+        if not isinstance(grad, dict) or not all(_is_number(v) for v in grad.values()):
+            raise _where(path, f"{what}: expect.gradient must be a table of finite numbers")
+        if "error" in expect and (not isinstance(expect["error"], str)
+                                  or {"value", "gradient"} & set(expect)):
+            raise _where(path, f"{what}: expect.error is an error kind (a string such as "
+                               "\"domain\"), and excludes value and gradient")
+        gradcheck = raw.get("gradcheck", False)
+        if not isinstance(gradcheck, bool):
+            raise _where(path, f"{what}: gradcheck must be true or false")
+        if not expect and not gradcheck:
+            raise _where(path, f"{what}: nothing to check: give expect (value, gradient or error) "
+                               "or gradcheck = true")
+        out.append(Case(k, name, program, source, {n: float(v) for n, v in bindings.items()}, of,
+                        expect, _tolerance(path, raw, "rel", rel0, what),
+                        _tolerance(path, raw, "abs", abs0, what), gradcheck))
+    return out
+
+
+def _tolerance(path: Path, table: dict[str, Any], key: str, default: float, what: str) -> float:
+    if key not in table:
+        return default
+    x = table[key]
+    if not _is_number(x) or x < 0:
+        raise _where(path, f"{what}: {key} must be a number >= 0")
+    return float(x)
+
+
+def _evaluate(case: Case) -> Result:
+    graph = parse(case.program, source=case.source)
+    return evaluate(graph.select(case.of), case.bindings, keep_local=False,
+                    allowed=set(graph.variables))
+
+
+def _compare(what: str, got: float, want: float, case: Case) -> Optional[str]:
+    if math.isclose(got, want, rel_tol=case.rel, abs_tol=case.abs):
+        return None
+    return (f"{what} expected {format_number(want)} got {format_number(got)} "
+            f"(difference {format_number(got - want)})")
+
+
+def run_case(case: Case) -> Outcome:
+    expect = case.expect
+    try:
+        result = _evaluate(case)
+    except AutodiffError as exc:
+        want = expect.get("error")
+        if want == exc.kind:
+            return Outcome(case, True, error=exc)
+        if want is not None:
+            return Outcome(case, False, [f"error expected {want} got {exc.kind}: {exc.message}"],
+                           error=exc)
+        return Outcome(case, False, [f"{exc.kind} error: {exc.message}"], error=exc)
+    problems = []
+    if "error" in expect:
+        problems.append(f"error expected {expect['error']} got a value, "
+                        f"{format_number(result.value)}")
+    if "value" in expect:
+        p = _compare("value", result.value, float(expect["value"]), case)
+        if p:
+            problems.append(p)
+    gradient = result.gradient
+    for name, want in expect.get("gradient", {}).items():
+        if name not in gradient:
+            problems.append(f"gradient.{name} expected {format_number(float(want))} but the output "
+                            f"does not depend on {name}")
+            continue
+        p = _compare(f"gradient.{name}", gradient[name], float(want), case)
+        if p:
+            problems.append(p)
+    if case.gradcheck:
+        from .gradcheck import gradcheck
+
+        for c in gradcheck(result):
+            if not c.passed:
+                numeric = "undefined" if c.numeric is None else format_number(c.numeric)
+                problems.append(f"gradcheck.{c.variable} analytic {format_number(c.analytic)} "
+                                f"numeric {numeric}" + (f" ({c.note})" if c.note else ""))
+    return Outcome(case, not problems, problems, result=result)
+
+
+# ---------------------------------------------------------------- --update
+
+
+def _new_expect(outcome: Outcome) -> dict[str, Any]:
+    """The expected numbers as the current results give them: the keys the
+    case already pins, or (when it pins none, or the kind changed) all of them."""
+    old = outcome.case.expect
+    if outcome.error is not None:
+        return {"error": outcome.error.kind}
+    result = outcome.result
+    assert result is not None
+    gradient = result.gradient
+    keep_value = "value" in old
+    keep_grad = old.get("gradient")
+    if not keep_value and not keep_grad:
+        return {"value": json_number(result.value),
+                "gradient": {k: json_number(v) for k, v in gradient.items()}}
+    new: dict[str, Any] = {}
+    if keep_value:
+        new["value"] = json_number(result.value)
+    if keep_grad:
+        new["gradient"] = {k: json_number(gradient[k]) for k in keep_grad if k in gradient}
+    return new
+
+
+def update_file(path: Path, outcomes: list[Outcome]) -> int:
+    """Rewrite the expected numbers of `path` from `outcomes`; return how many
+    cases changed. TOML keeps its comments and layout (tomlkit); JSON is
+    rewritten with two-space indentation."""
+    text = path.read_text(encoding="utf-8")
+    changed = 0
+    if path.suffix.lower() == ".json":
+        doc = json.loads(text)
+        for o in outcomes:
+            if not o.case.expect:
+                continue  # a gradcheck-only case pins no numbers
+            new = _new_expect(o)
+            if doc["case"][o.case.index].get("expect") != new:
+                doc["case"][o.case.index]["expect"] = new
+                changed += 1
+        path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return changed
+    import tomlkit
+    import tomlkit.items
+
+    tdoc = tomlkit.parse(text)
+    cases = tdoc["case"]
+    for o in outcomes:
+        if not o.case.expect:
+            continue  # a gradcheck-only case pins no numbers
+        table = cases[o.case.index]
+        new = _new_expect(o)
+        current = table.get("expect")
+        if current is not None and _plain(current) == new:
+            continue
+        changed += 1
+        if current is None or (isinstance(current, tomlkit.items.InlineTable)
+                               and set(current) != set(new)):
+            expect = tomlkit.inline_table()
+            _fill(expect, new)
+            table["expect"] = expect
+            continue
+        for key in list(current):
+            if key not in new:
+                del current[key]
+        for key, value in new.items():
+            if key == "gradient":
+                grad = current.get("gradient")
+                if grad is None:
+                    grad = tomlkit.inline_table()
+                    current["gradient"] = grad
+                for name in list(grad):
+                    if name not in value:
+                        del grad[name]
+                for name, x in value.items():
+                    grad[name] = x
+            else:
+                current[key] = value
+    path.write_text(tomlkit.dumps(tdoc), encoding="utf-8")
+    return changed
+
+
+def _fill(table: Any, new: dict[str, Any]) -> None:
+    import tomlkit
+
+    for key, value in new.items():
+        if isinstance(value, dict):
+            inner = tomlkit.inline_table()
+            for k, v in value.items():
+                inner[k] = v
+            table[key] = inner
+        else:
+            table[key] = value
+
+
+def _plain(item: Any) -> Any:
+    if hasattr(item, "unwrap"):
+        return item.unwrap()
+    return item

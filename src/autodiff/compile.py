@@ -1,0 +1,261 @@
+"""Compile a validated graph once into a Python function, for batches of points.
+
+`evaluate.forward`/`backward` interpret the graph node by node; for 100,000
+points that interpretation, not the math, is the cost. `compile_graph` writes
+the same two sweeps as straight-line Python source and compiles it once:
+
+    def point(v1, v2, v3):          # the output's variables, in first-use order
+        v4 = v2 * v3                # operators inline
+        v5 = _f0(v4)                # functions: the ops table's value rule
+        ...
+        g5 = g6 * 3.0               # the reverse sweep, in the interpreter's order
+        g4 = g5 * _p0_0(v4, v5)     # the table's local-derivative rule
+        g2 = g2 + g4 * v3
+        ...
+        c0 = _sum((v4, ..., r1, r2, r3,))   # one finiteness check
+        if not _isfinite(c0): raise _NotFinite
+        return (v6, r1, r2, r3,)
+
+The source is built only from the graph's integers (node indices), the ops
+table (fixed templates keyed by the operation) and constants written with
+``repr`` of a finite float: never from the user's text, so no name or value a
+user writes can reach `compile`. Locals are named by node index, and each node
+is one statement, so nothing is nested however deep the program's expression.
+
+The compiled function gives bit-for-bit the interpreter's numbers: the same
+operations on the same doubles in the same order (the reverse sweep adds each
+edge's contribution in the interpreter's order; see `compile_graph` for the
+sign of a zero), and the table's own rules for every local derivative
+that is not a plain operator. It does not produce error messages: when a rule
+raises, or a number is not finite, it raises, and the caller evaluates that one
+point with the interpreter, which names the node. One sum checks the inputs,
+every value of a row that can overflow without raising (+ - * /, hypot; an
+intermediate infinity that a later division would turn back into a finite 0
+is caught there) and the gradient (a non-finite adjoint or local factor
+anywhere reaches some variable's gradient, since every active node has a path
+to a variable and inf·0 is NaN). A sum that overflows although every term is
+finite is a false alarm: the point is then interpreted, which is only slower.
+
+Graphs above `MAX_NODES` nodes are not compiled (Python's compiler is slow and
+memory-hungry on huge functions); `compile_graph` returns None and the caller
+interprets.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from .graph import Graph
+from .ops import OPS, Op
+
+__all__ = ["Compiled", "compile_graph", "MAX_NODES", "NotFinite"]
+
+#: graphs with more nodes than this are interpreted, not compiled
+MAX_NODES = 20_000
+
+
+class NotFinite(ArithmeticError):
+    """A value or adjoint of the compiled sweeps is not finite."""
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A compiled graph: ``fn(*values of `variables`) -> (value, *gradient)``,
+    gradient in the order of `variables`. Raises on any failure (see module doc)."""
+
+    fn: Callable[..., tuple[float, ...]]
+    variables: tuple[str, ...]
+    source: str
+
+
+def _literal(x: float) -> str:
+    if not math.isfinite(x):
+        raise ValueError("a constant that is not finite")  # the parser refuses these
+    text = repr(float(x))
+    return f"({text})" if text.startswith("-") else text
+
+
+def _check_source_token(text: str) -> str:
+    # Defence in depth: every piece of generated source is made of these characters only.
+    if not set(text) <= _ALLOWED:
+        raise ValueError(f"unexpected text in generated code: {text!r}")
+    return text
+
+
+_ALLOWED = set("abcdefghijklmnopqrstuvwxyzNF_0123456789.+-*/(), =:")
+
+
+def compile_graph(graph: Graph) -> Optional[Compiled]:
+    """Compile `graph` (a validated graph, as `Graph.select` returns), or None
+    when it has more than MAX_NODES nodes."""
+    n = len(graph.op)
+    if n > MAX_NODES:
+        return None
+    out = graph.output
+    ops, arg0, arg1, leaf, active = graph.op, graph.arg0, graph.arg1, graph.leaf, graph.active
+    variables = tuple(graph.output_variables())
+    var_index = {graph.variables[v] for v in variables}
+    namespace: dict[str, Any] = {"_isfinite": math.isfinite, "_sum": sum, "_NotFinite": NotFinite,
+                                 "_sin": math.sin, "_cos": math.cos}
+
+    def ref(j: int) -> str:
+        value = leaf[j]
+        if ops[j] is None and value is not None:
+            return _literal(value)
+        if ops[j] is None and j not in var_index:
+            return "0.0"  # an unbound variable the output does not use (the interpreter's 0.0)
+        return f"v{j}"
+
+    rows: dict[int, int] = {}  # id(op) -> a small number naming it in the source
+
+    def row(op: Op) -> int:
+        return rows.setdefault(id(op), len(rows))
+
+    def fn_name(op: Op) -> str:
+        name = f"_f{row(op)}"
+        namespace[name] = op.value
+        return name
+
+    def partial_name(op: Op, k: int) -> str:
+        name = f"_p{row(op)}_{k}"
+        namespace[name] = op.partials[k].fn
+        return name
+
+    params = ", ".join(f"v{graph.variables[v]}" for v in variables)
+    body: list[str] = []
+    checked: list[str] = [f"v{graph.variables[v]}" for v in variables]  # the inputs too
+    # -- forward: one statement per operation node, in evaluation order
+    for i in range(out + 1):
+        op = ops[i]
+        if op is None:
+            continue
+        ra = ref(arg0[i])
+        rb = ref(arg1[i]) if arg1[i] >= 0 else ""
+        template = _INLINE_VALUE.get(id(op))
+        if template is not None:
+            expr = template.format(a=ra, b=rb)
+        else:
+            expr = f"{fn_name(op)}({ra}, {rb})" if rb else f"{fn_name(op)}({ra})"
+        body.append(f"v{i} = {expr}")
+        if id(op) not in _FINITE_OR_RAISES:
+            checked.append(f"v{i}")
+    # -- reverse sweep: the interpreter's loop, unrolled. `adjoint[j]` is the
+    # local holding node j's adjoint so far; a first contribution that is just
+    # another adjoint (an edge of + or -) aliases it instead of copying.
+    adjoint: dict[int, str] = {}
+
+    def accumulate(j: int, contribution: str) -> None:
+        current = adjoint.get(j)
+        if current is None and _is_name(contribution):
+            adjoint[j] = contribution
+            return
+        body.append(f"g{j} = {contribution}" if current is None else f"g{j} = {current} + {contribution}")
+        adjoint[j] = f"g{j}"
+
+    if ops[out] is not None and active[out]:
+        body.append(f"g{out} = 1.0")
+        adjoint[out] = f"g{out}"
+    for i in range(out, -1, -1):
+        op = ops[i]
+        if op is None or not active[i]:
+            continue
+        g = adjoint.get(i, "0.0")
+        a, b = arg0[i], arg1[i]
+        args = [ref(a)] + ([ref(b)] if b >= 0 else [])
+        for k, j in enumerate((a, b) if b >= 0 else (a,)):
+            if b >= 0 and not active[j]:
+                continue
+            template = _INLINE_PARTIAL.get((id(op), k))
+            if template is not None:
+                d = template.format(g=g, a=args[0], b=args[1] if b >= 0 else "", out=f"v{i}")
+            else:
+                call = f"{partial_name(op, k)}({', '.join(args)}, v{i})"
+                d = f"{g} * {call}"
+            accumulate(j, d)
+    # The interpreter starts each adjoint at 0.0 and adds; starting from the
+    # first contribution instead gives the same sums except that a zero sum may
+    # be -0.0 where the interpreter's is +0.0 (0.0 + -0.0 = 0.0). Adding 0.0
+    # to each gradient entry makes them identical.
+    gradient = []
+    for v in variables:
+        j = graph.variables[v]
+        if j == out:
+            gradient.append("1.0")
+        elif j in adjoint:
+            body.append(f"r{j} = {adjoint[j]} + 0.0")
+            gradient.append(f"r{j}")
+            checked.append(f"r{j}")
+        else:
+            gradient.append("0.0")
+    # -- one finiteness check over every value and the gradient (a non-finite
+    # adjoint anywhere reaches some variable's gradient: see module doc)
+    if checked:
+        chunks = [checked[k:k + 200] for k in range(0, len(checked), 200)]
+        for c, chunk in enumerate(chunks):
+            body.append(f"c{c} = _sum(({', '.join(chunk)},))")
+        total = " + ".join(f"c{c}" for c in range(len(chunks))) if len(chunks) <= 50 else \
+            "_sum((" + ", ".join(f"c{c}" for c in range(len(chunks))) + ",))"
+        body.append(f"if not _isfinite({total}):")
+        body.append("    raise _NotFinite")
+    result = ", ".join([ref(out)] + gradient)
+    body.append(f"return ({result},)")
+    source = f"def point({params}):\n" + "".join(f"    {_check_source_token(s)}\n" for s in body)
+    code = compile(source, "<autodiff compiled graph>", "exec")
+    exec(code, namespace)  # noqa: S102 - source built from the graph's integers and the ops table
+    return Compiled(namespace["point"], variables, source)
+
+
+# Operators written inline. Each is the same IEEE operation as the table's
+# value rule (operator.add is x + y, ...). Keyed by the table's own rows (by
+# identity), so an edited or substituted row is called, never inlined.
+_ROW = {op.name: op for op in OPS if op.symbol}
+for _name in ("exp", "log", "sin", "cos", "tanh", "sigmoid"):
+    _ROW[_name] = next(op for op in OPS if op.name == _name and op.arity == 1)
+
+_INLINE_VALUE = {id(_ROW[name]): text for name, text in {
+    "add": "{a} + {b}",
+    "sub": "{a} - {b}",
+    "mul": "{a} * {b}",
+    "div": "{a} / {b}",
+    "neg": "-{a}",
+}.items()}
+
+# Local-derivative contributions g * d written inline: the table's rule for d,
+# written out (a Python call per edge costs more than the math), times g; the
+# product is the interpreter's g * d exactly (g * 1.0 is g, g * -1.0 is -g).
+# test_compile checks each against the table, bit for bit, over many points.
+_INLINE_PARTIAL = {(id(_ROW[name]), k): text for (name, k), text in {
+    ("add", 0): "{g}",
+    ("add", 1): "{g}",
+    ("sub", 0): "{g}",
+    ("sub", 1): "-{g}",
+    ("mul", 0): "{g} * {b}",
+    ("mul", 1): "{g} * {a}",
+    ("div", 0): "{g} * (1.0 / {b})",
+    ("div", 1): "{g} * (-{out} / {b})",
+    ("neg", 0): "-{g}",
+    ("exp", 0): "{g} * {out}",                   # exp(x)
+    ("log", 0): "{g} * (1.0 / {a})",             # 1/x
+    ("sin", 0): "{g} * _cos({a})",               # cos(x)
+    ("cos", 0): "{g} * -_sin({a})",              # -sin(x)
+    ("tanh", 0): "{g} * (1.0 - {out} * {out})",  # 1 - tanh(x)^2
+    ("sigmoid", 0): "{g} * ({out} * (1.0 - {out}))",  # sigmoid(x)*(1 - sigmoid(x))
+}.items()}
+
+
+def _is_name(text: str) -> bool:
+    return text.isidentifier()
+
+
+# Table rows whose value rule, given finite arguments, returns a finite number
+# or raises (math.exp, sinh, cosh, expm1 and pow raise OverflowError; the
+# others are bounded or grow slowly): their values need no finiteness check,
+# since every non-finite value is first produced by a checked row. Anything
+# else (+ - * /, hypot, a new row) is checked.
+_FINITE_OR_RAISES = {id(op) for op in OPS if (op.name, op.arity) in {
+    ("neg", 1), ("pow", 2), ("exp", 1), ("expm1", 1), ("log", 1), ("log", 2), ("log1p", 1),
+    ("log2", 1), ("log10", 1), ("sqrt", 1), ("abs", 1), ("relu", 1), ("min", 2), ("max", 2),
+    ("sin", 1), ("cos", 1), ("tan", 1), ("asin", 1), ("acos", 1), ("atan", 1), ("atan2", 2),
+    ("sinh", 1), ("cosh", 1), ("tanh", 1), ("sigmoid", 1), ("softplus", 1)}}

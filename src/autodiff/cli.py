@@ -188,6 +188,7 @@ def cli() -> None:
       eval     values, local factors, adjoints and the gradient (table or JSON)
       graph    the computation graph as a tree, DOT, Mermaid, SVG or PNG
       explain  backpropagation narrated step by step, with numbers
+      check    regression cases from a TOML or JSON file
 
     \b
     Example:

@@ -39,7 +39,8 @@ def escape_text(text: str, limit: int = 0) -> str:
             out.append("\\\\")
         elif code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0:
             out.append({"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(ch, f"\\x{code:02x}"))
-        elif code in _INVISIBLE or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+        elif (code in _INVISIBLE or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069
+              or 0xD800 <= code <= 0xDFFF):  # bidi controls, and lone surrogates
             out.append(f"\\u{code:04x}")
         else:
             out.append(ch)
@@ -146,16 +147,21 @@ class ProgramError(InputError):
 
 
 class BindingError(InputError):
-    """A missing, unused, or malformed variable binding."""
+    """A missing, unused, or malformed variable binding. `hint` says how to
+    bind it on the command line (shown on stderr, not part of JSON records)."""
 
     kind = "binding"
 
-    def __init__(self, message: str, name: Optional[str] = None) -> None:
+    def __init__(self, message: str, name: Optional[str] = None, hint: str = "") -> None:
         super().__init__(message)
         self.name = name
+        self.hint = hint
 
     def details(self) -> dict[str, Any]:
         return {"name": self.name} if self.name is not None else {}
+
+    def render(self) -> str:
+        return self.message + (f"\n  hint: {self.hint}" if self.hint else "")
 
 
 class EvaluationError(AutodiffError):

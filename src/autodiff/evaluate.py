@@ -111,9 +111,9 @@ def check_bindings(graph: Graph, bindings: Mapping[str, float],
         if missing:
             how = " ".join(f"--{escape_text(v, 60)} VALUE" for v in missing[:3])
             noun = "variable" if len(missing) == 1 else "variables"
-            raise BindingError(f"no value for the {noun} {name_list(missing)}: bind with {how}"
-                               f"{' ...' if len(missing) > 3 else ''} (or -D "
-                               f"{escape_text(missing[0], 60)}=VALUE)", missing[0])
+            raise BindingError(f"no value for the {noun} {name_list(missing)}", missing[0],
+                               hint=f"bind with {how}{' ...' if len(missing) > 3 else ''} (or -D "
+                               f"{escape_text(missing[0], 60)}=VALUE)")
     return out
 
 

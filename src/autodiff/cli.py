@@ -23,6 +23,7 @@ from .errors import (
     BindingError,
     InputError,
     UsageProblem,
+    decode_utf8,
     escape_text,
 )
 
@@ -99,11 +100,7 @@ def read_program(program: Optional[str], file: Optional[str], command: str = "ev
                 raw = fh.read()
     except OSError as exc:
         raise InputError(f"cannot read {escape_text(source)}: {exc.strerror}") from None
-    try:
-        return raw.decode("utf-8"), source
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{escape_text(source)} is not valid UTF-8: byte 0x{raw[exc.start]:02x} "
-                         f"at byte offset {exc.start}") from None
+    return decode_utf8(raw, source), source
 
 
 def fail(error: AutodiffError, *, as_json: bool = False) -> NoReturn:

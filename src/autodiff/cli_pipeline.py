@@ -11,7 +11,7 @@ from typing import IO, Any, Optional
 
 import click
 
-from .errors import InputError, UsageProblem, escape_text
+from .errors import InputError, UsageProblem, decode_utf8, escape_text
 
 
 def read_bindings_option(value: str, stdin_taken: bool) -> dict[str, float]:
@@ -33,12 +33,7 @@ def read_bindings_option(value: str, stdin_taken: bool) -> dict[str, float]:
                 raw = fh.read()
         except OSError as exc:
             raise InputError(f"cannot read {escape_text(path)}: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{escape_text(source)} is not valid UTF-8: byte 0x{raw[exc.start]:02x} "
-                         f"at byte offset {exc.start}") from None
-    return read_bindings_json(text, escape_text(source))
+    return read_bindings_json(decode_utf8(raw, source), escape_text(source))
 
 
 def points_format_of(path: str, given: Optional[str]) -> str:

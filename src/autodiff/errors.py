@@ -51,6 +51,16 @@ _INVISIBLE = {0x00AD, 0x034F, 0x061C, 0x180E, 0x200B, 0x200C, 0x200D, 0x200E, 0x
               0x2028, 0x2029, 0x2060, 0xFEFF}
 
 
+def decode_utf8(raw: bytes, source: str) -> str:
+    """`raw` as UTF-8 text; invalid bytes are an InputError naming `source`
+    (a file name, "<stdin>") and the first bad byte's offset."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{escape_text(source)} is not valid UTF-8: byte 0x{raw[exc.start]:02x} "
+                         f"at byte offset {exc.start}") from None
+
+
 def name_list(names: list[str], limit: int = 8) -> str:
     """`a, b, c`, or `a, b, ... and 99,990 more` for long lists; each name cut to 60 characters."""
     shown = [escape_text(n, 60) for n in names[:limit]]

@@ -116,22 +116,6 @@ class Explanation:
 # ---------------------------------------------------------------- building the steps
 
 
-def _reachable(g: Graph) -> bytearray:
-    """1 for every node the output depends on (the output included)."""
-    reach = bytearray(len(g.op))
-    reach[g.output] = 1
-    arg0, arg1 = g.arg0, g.arg1
-    for i in range(g.output, -1, -1):
-        if reach[i]:
-            a = arg0[i]
-            if a >= 0:
-                reach[a] = 1
-                b = arg1[i]
-                if b >= 0:
-                    reach[b] = 1
-    return reach
-
-
 def _users(g: Graph, reach: bytearray) -> list[list[int]]:
     """For each node, the reachable active operation nodes that take it as an
     argument (each user once), in evaluation order."""
@@ -221,7 +205,7 @@ def explain(result: Result, *, paths: bool = False, max_paths: int = 20,
     g = result.graph
     names = g.names()
     values = result.values
-    reach = _reachable(g)
+    reach = g.reachable()
     fmt = lambda x: format_number(x, digits)  # noqa: E731
 
     forward: list[ForwardStep] = []

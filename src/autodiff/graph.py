@@ -129,19 +129,27 @@ class Graph:
         g.output_name = name
         return g
 
-    def prune(self, out: int) -> Graph:
-        n = len(self.op)
-        need = bytearray(n)
-        need[out] = 1
+    def reachable(self, out: Optional[int] = None) -> bytearray:
+        """1 for every node that node `out` (the output by default) depends on,
+        itself included: one sweep from it back to the inputs."""
+        out = self.output if out is None else out
+        reach = bytearray(len(self.op))
+        reach[out] = 1
         arg0, arg1 = self.arg0, self.arg1
         for i in range(out, -1, -1):
-            if need[i]:
+            if reach[i]:
                 a = arg0[i]
                 if a >= 0:
-                    need[a] = 1
+                    reach[a] = 1
                     b = arg1[i]
                     if b >= 0:
-                        need[b] = 1
+                        reach[b] = 1
+        return reach
+
+    def prune(self, out: int) -> Graph:
+        n = len(self.op)
+        arg0, arg1 = self.arg0, self.arg1
+        need = self.reachable(out)
         for i in self.variables.values():
             need[i] = 1
         if need.count(1) == n and out == n - 1:
@@ -173,16 +181,7 @@ class Graph:
             if self.statements <= 1:  # one expression: every variable in it is used
                 self._output_variables = list(self.variables)
             else:
-                reach = bytearray(len(self.op))
-                reach[self.output] = 1
-                arg0, arg1 = self.arg0, self.arg1
-                for i in range(self.output, -1, -1):
-                    if reach[i]:
-                        a = arg0[i]
-                        if a >= 0:
-                            reach[a] = 1
-                            if arg1[i] >= 0:
-                                reach[arg1[i]] = 1
+                reach = self.reachable()
                 self._output_variables = [v for v, i in self.variables.items() if reach[i]]
         return self._output_variables
 

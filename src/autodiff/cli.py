@@ -103,6 +103,17 @@ def read_program(program: Optional[str], file: Optional[str], command: str = "ev
     return decode_utf8(raw, source), source
 
 
+def write_json(doc: dict[str, Any]) -> None:
+    """One JSON document on stdout, written in pieces (a large result is never
+    held as one string)."""
+    from .render import iter_json
+
+    write = sys.stdout.write
+    for chunk in iter_json(doc):
+        write(chunk)
+    write("\n")
+
+
 def fail(error: AutodiffError, *, as_json: bool = False) -> NoReturn:
     if as_json:
         from .render import dumps, error_dict
@@ -310,7 +321,8 @@ def eval_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], 
                                     base=base, overrides=bindings,
                                     stdin_taken=program_stdin or (bindings_json or "") == "@-")
             return
-        bindings = {**base, **bindings}
+        if base:
+            bindings = {**base, **bindings}
         result = evaluate(selected, bindings, keep_local=not (as_json and no_nodes))
         if gradcheck:
             from .gradcheck import gradcheck as check_gradient
@@ -318,9 +330,9 @@ def eval_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], 
             cli_pipeline.print_gradcheck(result, check_gradient(result), as_json, not no_nodes)
             return
         if as_json:
-            from .render import dumps, result_dict
+            from .render import result_dict
 
-            click.echo(dumps(result_dict(result, nodes=not no_nodes)))
+            write_json(result_dict(result, nodes=not no_nodes))
         else:
             _print_table(result, digits, max_rows)
 

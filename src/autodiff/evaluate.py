@@ -41,6 +41,7 @@ class Result:
         self.local: list[Optional[tuple[Optional[float], ...]]] = [] if local is None else local
         #: node index -> the conventions applied there at a non-differentiable point
         self.conventions: dict[int, list[str]] = {} if conventions is None else conventions
+        self._gradient: Optional[dict[str, float]] = None
 
     def __repr__(self) -> str:
         return f"<Result {self.output} = {self.value!r}, gradient {self.gradient!r}>"
@@ -68,9 +69,12 @@ class Result:
 
     @property
     def gradient(self) -> dict[str, float]:
-        """∂output/∂variable for each variable the output depends on."""
-        adj, var = self.adjoints, self.graph.variables
-        return {name: adj[var[name]] for name in self.graph.output_variables()}
+        """∂output/∂variable for each variable the output depends on (computed
+        once; a fresh copy each time, so callers may change theirs)."""
+        if self._gradient is None:
+            adj, var = self.adjoints, self.graph.variables
+            self._gradient = {name: adj[var[name]] for name in self.graph.output_variables()}
+        return dict(self._gradient)
 
 
 def check_bindings(graph: Graph, bindings: Mapping[str, float],
@@ -79,6 +83,27 @@ def check_bindings(graph: Graph, bindings: Mapping[str, float],
     bound, each value a finite number, no binding for a name the program does
     not use. `allowed` widens the names accepted (a pruned graph keeps all its
     program's variables, so it is rarely needed)."""
+    variables = graph.variables
+    if isinstance(bindings, dict) and all(
+            v.__class__ is float and k in variables for k, v in bindings.items()) and all(
+            map(_isfinite, bindings.values())):
+        out: dict[str, float] = bindings  # already valid: no copy (large programs bind many)
+    else:
+        out = _checked_copy(graph, bindings, allowed)
+    if len(out) < len(variables):
+        missing = [v for v in graph.output_variables() if v not in out]
+        if missing:
+            how = " ".join(f"--{escape_text(v, 60)} VALUE" for v in missing[:3])
+            noun = "variable" if len(missing) == 1 else "variables"
+            raise BindingError(f"no value for the {noun} {name_list(missing)}", missing[0],
+                               hint=f"bind with {how}{' ...' if len(missing) > 3 else ''} (or -D "
+                               f"{escape_text(missing[0], 60)}=VALUE)")
+    return out
+
+
+def _checked_copy(graph: Graph, bindings: Mapping[str, float],
+                  allowed: Optional[set[str]]) -> dict[str, float]:
+    """The bindings with every value checked and converted to a float."""
     variables = graph.variables
     out: dict[str, float] = {}
     for name, value in bindings.items():
@@ -106,14 +131,6 @@ def check_bindings(graph: Graph, bindings: Mapping[str, float],
         if not _isfinite(x):
             raise BindingError(f"the value for {name} must be a finite number, got {value!r}", name)
         out[name] = x
-    if len(out) < len(variables):
-        missing = [v for v in graph.output_variables() if v not in out]
-        if missing:
-            how = " ".join(f"--{escape_text(v, 60)} VALUE" for v in missing[:3])
-            noun = "variable" if len(missing) == 1 else "variables"
-            raise BindingError(f"no value for the {noun} {name_list(missing)}", missing[0],
-                               hint=f"bind with {how}{' ...' if len(missing) > 3 else ''} (or -D "
-                               f"{escape_text(missing[0], 60)}=VALUE)")
     return out
 
 

@@ -9,7 +9,7 @@ byte-identical output.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 from .errors import AutodiffError
 from .evaluate import Result
@@ -74,5 +74,12 @@ def error_dict(error: AutodiffError, *, line: Optional[int] = None) -> dict[str,
 def dumps(doc: dict[str, Any], indent: Optional[int] = 2) -> str:
     """Serialise deterministically: keys in insertion order, no NaN/Infinity,
     UTF-8 text kept (∂ stays ∂)."""
+    return "".join(iter_json(doc, indent))
+
+
+def iter_json(doc: dict[str, Any], indent: Optional[int] = 2) -> Iterator[str]:
+    """`dumps` in pieces, for writing a large document without building it whole."""
     import json  # here, so that the table path does not load it
-    return json.dumps(doc, indent=indent, ensure_ascii=False, allow_nan=False)
+
+    encoder = json.JSONEncoder(indent=indent, ensure_ascii=False, allow_nan=False)
+    return encoder.iterencode(doc)

@@ -16,7 +16,7 @@ import math
 from typing import Mapping, Optional
 
 from .errors import BindingError, EvaluationError, escape_text, name_list
-from .graph import Graph
+from .graph import Graph, gc_paused
 from .numfmt import format_number
 from .ops import CONSTANTS, Op
 
@@ -274,9 +274,10 @@ def _kinks(graph: Graph, op: Op, i: int, values: list[float]) -> list[str]:
 def evaluate(graph: Graph, bindings: Mapping[str, float], *, keep_local: bool = True,
              allowed: Optional[set[str]] = None) -> Result:
     """Check the bindings, run the forward pass and the reverse sweep."""
-    bound = check_bindings(graph, bindings, allowed)
-    values = forward(graph, bound)
-    adj, local, conventions = backward(graph, values, keep_local)
+    with gc_paused():
+        bound = check_bindings(graph, bindings, allowed)
+        values = forward(graph, bound)
+        adj, local, conventions = backward(graph, values, keep_local)
     return Result(graph, bound, values, adj, local, conventions)
 
 

@@ -15,7 +15,7 @@ import re
 from typing import Any, Callable, Optional
 
 from .errors import InputError, SyntaxProblem, escape_text
-from .graph import Builder, Graph
+from .graph import Builder, Graph, gc_paused
 from .ops import OPERATORS
 
 __all__ = ["parse"]
@@ -162,6 +162,11 @@ def parse(text: str, *, source: str = "", max_chars: Optional[int] = None) -> Gr
     if max_chars is not None and len(text) > max_chars:
         raise InputError(f"the program is {len(text):,} characters long, over the limit of "
                          f"{max_chars:,} (raise it with --max-chars)")
+    with gc_paused():
+        return _parse(text, source)
+
+
+def _parse(text: str, source: str) -> Graph:
     t = tables()
     builder = Builder(text)
     reducers = _reducers(builder, t.rules)

@@ -241,6 +241,7 @@ class Builder:
         self.g = Graph(text=text)
         self.cse: dict[int, int] = {}  # operation key -> node
         self.consts: dict[float, int] = {}  # constant value -> node
+        self.variables = self.g.variables
         self.assign_pos: dict[str, int] = {}
         self.statements: list[Optional[str]] = []  # assigned name, or None for a bare expression
         self.bare_pos = -1
@@ -279,17 +280,22 @@ class Builder:
         return self._const(value)
 
     def name(self, tok: Any) -> int:
-        name = _text(tok)
-        g = self.g
-        i = g.variables.get(name)
+        name = tok.group(tok.lastindex)  # (_text, inlined: names are most of the tokens)
+        i = self.variables.get(name)
         if i is not None:
             return i
-        i = g.assigned.get(name)
+        i = self.g.assigned.get(name)
         if i is not None:
             return i
         if name in CONSTANTS:
             return self._const(CONSTANTS[name], name)
-        i = g.variables[name] = self._leaf(None)
+        g = self.g
+        i = self.variables[name] = len(g.op)
+        g.op.append(None)
+        g.arg0.append(-1)
+        g.arg1.append(-1)
+        g.leaf.append(None)
+        g.active.append(1)
         return i
 
     # -- operations

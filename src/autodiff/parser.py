@@ -62,6 +62,29 @@ class _Tables:
         self.rules: list[tuple[str, int, str, tuple[int, ...], tuple[int, ...], bool]] = data["RULES"]
         self.start: int = data["START_STATE"]
         self.end: int = data["END_STATE"]
+        # Unit rules (`?sum: product`) pass their child through and only change
+        # the state. `goto` folds chains of them into one step: after reducing
+        # to nonterminal A over state s with lookahead t, the state that the
+        # unit reductions would end in. Filled lazily, kept for later parses.
+        self.unit = [expand1 and size == 1 and not origin.startswith("_")
+                     for origin, size, _name, _kept, _splice, expand1 in self.rules]
+        self.gotos: list[dict[str, dict[str, int]]] = [
+            {sym: {} for sym, target in st.items() if target >= 0 and not _is_terminal(sym)}
+            for st in self.states]
+
+    def goto(self, s: int, origin: str, kind: str) -> int:
+        state = self.states[s][origin]
+        while True:
+            action = self.states[state].get(kind)
+            if action is None or action >= 0 or not self.unit[-1 - action]:
+                break
+            state = self.states[s][self.rules[-1 - action][0]]  # pop the one state, goto again
+        self.gotos[s][origin][kind] = state
+        return state
+
+
+def _is_terminal(sym: str) -> bool:
+    return sym.isupper() or sym.startswith("_") and sym.lstrip("_").isupper() or sym == "$END"
 
 
 _tables: Optional[_Tables] = None
@@ -174,6 +197,7 @@ def _parse(text: str, source: str) -> Graph:
     # is the reducer itself, so the loop below does one lookup per step.
     states: list[dict[str, Any]] = [
         {k: (v if v >= 0 else reducers[-1 - v]) for k, v in st.items()} for st in t.states]
+    gotos = t.gotos
     state_stack = [t.start]
     value_stack: list[Any] = []
     push_state = state_stack.append
@@ -217,7 +241,8 @@ def _parse(text: str, source: str) -> Graph:
                     del value_stack[-size:]
                     del state_stack[-size:]
                     push_value(fn(children))
-                push_state(states[state_stack[-1]][origin])
+                top = state_stack[-1]
+                push_state(gotos[top][origin].get(kind) or t.goto(top, origin, kind))  # (never 0)
         builder.at = len(text)
         end_state = t.end
         while state_stack[-1] != end_state:  # the end of the input: reduce what is left
@@ -235,7 +260,8 @@ def _parse(text: str, source: str) -> Graph:
                 del value_stack[-size:]
                 del state_stack[-size:]
                 push_value(fn(children))
-            push_state(states[state_stack[-1]][origin])
+            top = state_stack[-1]
+            push_state(gotos[top][origin].get("$END") or t.goto(top, origin, "$END"))
     except SyntaxProblem as exc:
         if source and not exc.source:
             exc.source = source

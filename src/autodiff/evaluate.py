@@ -203,23 +203,29 @@ def backward(graph: Graph, values: list[float], keep_local: bool = True
                     continue
                 g = adj[i]
                 form = op.form
-                if form == 1:
-                    if b < 0:
-                        adj[a] -= g  # the one unary form-1 row: -x
+                if b < 0:
+                    if form == 3:
+                        adj[a] += g * op.dx(values[a])  # type: ignore[misc]  # sin' = cos, in C
+                    elif form == 4:
+                        adj[a] += g * values[i]  # exp' = exp: the node's own value
+                    elif form == 1:
+                        adj[a] -= g  # the one unary constant row: d(-x)/dx = -1
                     else:
-                        if active[a]:
-                            adj[a] += g  # d(x + y)/dx = d(x - y)/dx = 1
-                        if active[b]:
-                            adj[b] += g * op.c1
-                    continue
-                if form == 2:
+                        adj[a] += g * op.d0(values[a], values[i])
+                        if op.has_kinks:
+                            notes = _kinks(graph, op, i, values)
+                            if notes:
+                                conventions[i] = notes
+                elif form == 2:  # each factor is the other argument: *
                     if active[a]:
                         adj[a] += g * values[b]
                     if active[b]:
                         adj[b] += g * values[a]
-                    continue
-                if b < 0:
-                    adj[a] += g * op.d0(values[a], values[i])
+                elif form == 1:  # constant factors: + and -
+                    if active[a]:
+                        adj[a] += g  # d(x + y)/dx = d(x - y)/dx = 1
+                    if active[b]:
+                        adj[b] += g * op.c1
                 else:
                     x = values[a]
                     y = values[b]
@@ -227,10 +233,10 @@ def backward(graph: Graph, values: list[float], keep_local: bool = True
                         adj[a] += g * op.d0(x, y, values[i])
                     if active[b]:
                         adj[b] += g * op.d1(x, y, values[i])  # type: ignore[misc]
-                if op.has_kinks:
-                    notes = _kinks(graph, op, i, values)
-                    if notes:
-                        conventions[i] = notes
+                    if op.has_kinks:
+                        notes = _kinks(graph, op, i, values)
+                        if notes:
+                            conventions[i] = notes
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
         raise _derivative_error(graph, values, i, exc) from None
     if not all(map(_isfinite, adj)) or (keep_local and not _locals_finite(local)):

@@ -36,18 +36,33 @@ class Partial:
     """The local derivative of an operation with respect to one argument.
 
     `const` declares a derivative that is a constant (d(x+y)/dx = 1), `arg` one
-    that is the value of argument `arg` (d(x*y)/dx = y): the reverse sweep then
-    uses the number directly instead of calling `fn` (which says the same)."""
+    that is the value of argument `arg` (d(x*y)/dx = y), `of_x` one that is a
+    function of the argument alone (sin' = cos), `is_out` one that is the node's
+    value (exp' = exp): the reverse sweep then uses the number, or calls the
+    function, directly instead of calling `fn` (which says the same)."""
 
-    __slots__ = ("fn", "formula", "kink", "const", "arg")
+    __slots__ = ("fn", "formula", "kink", "const", "arg", "of_x", "is_out")
 
     def __init__(self, fn: Callable[..., float], formula: str, kink: Kink = None, *,
-                 const: Optional[float] = None, arg: Optional[int] = None) -> None:
+                 const: Optional[float] = None, arg: Optional[int] = None,
+                 of_x: Optional[Callable[[float], float]] = None, is_out: bool = False) -> None:
         self.fn = fn
         self.formula = formula
         self.kink = kink
         self.const = const
         self.arg = arg
+        self.of_x = of_x
+        self.is_out = is_out
+
+    @classmethod
+    def function_of_x(cls, f: Callable[[float], float], formula: str) -> Partial:
+        """d/dx is f(x), a (C) function of the argument alone: sin' = cos."""
+        return cls(lambda x, out: f(x), formula, of_x=f)
+
+    @classmethod
+    def output(cls, formula: str) -> Partial:
+        """d/dx is the node's own value: exp' = exp."""
+        return cls(lambda x, out: out, formula, is_out=True)
 
     @classmethod
     def constant(cls, c: float) -> Partial:
@@ -67,7 +82,7 @@ class Op:
     at every start of the command, and a dataclass costs a code generation.)"""
 
     __slots__ = ("name", "params", "value", "partials", "domain", "symbol", "doc",
-                 "d0", "d1", "has_kinks", "code", "form", "c0", "c1")
+                 "d0", "d1", "dx", "has_kinks", "code", "form", "c0", "c1")
 
     def __init__(self, name: str, params: tuple[str, ...], value: Callable[..., float],
                  partials: tuple[Partial, ...], domain: str = "", symbol: str = "",
@@ -87,7 +102,8 @@ class Op:
         self.code = -1  # the row's index in OPS, set below
         # How the reverse sweep may skip calling the partials: form 1 when every
         # local factor is a constant (c0, c1), form 2 when each is the value of
-        # the other argument (x * y); form 0 calls them.
+        # the other argument (x * y), form 3 a function of x alone, form 4 the
+        # node's value; form 0 calls them.
         consts = [p.const for p in partials]
         self.form = 0
         self.c0 = self.c1 = 0.0
@@ -99,7 +115,11 @@ class Op:
             self.c1 = float(consts[-1])  # type: ignore[arg-type]
         elif len(partials) == 2 and partials[0].arg == 1 and partials[1].arg == 0:
             self.form = 2
-
+        elif len(partials) == 1 and partials[0].of_x is not None:
+            self.form = 3  # d/dx = dx(x)
+        elif len(partials) == 1 and partials[0].is_out:
+            self.form = 4  # d/dx = the node's value
+        self.dx = partials[0].of_x
     @property
     def arity(self) -> int:
         return len(self.params)
@@ -201,7 +221,7 @@ OPS: tuple[Op, ...] = (
        symbol="^", doc="x ^ y, x ** y, pow(x, y)"),
     Op("neg", ("x",), operator.neg, (Partial.constant(-1.0),), symbol="-", doc="-x"),
     # -- exponentials and logarithms
-    _unary("exp", math.exp, lambda x, out: out, "exp(x)"),
+    Op("exp", ("x",), math.exp, (Partial.output("exp(x)"),)),
     _unary("expm1", math.expm1, lambda x, out: out + 1.0, "exp(x)", doc="exp(x) - 1, exact near 0"),
     _unary("log", math.log, lambda x, out: 1.0 / x, "1/x", "x > 0", doc="natural logarithm"),
     Op("log", ("x", "b"), _log_base,
@@ -224,7 +244,7 @@ OPS: tuple[Op, ...] = (
        (Partial(lambda x, y, out: 1.0 if x > y else (0.5 if x == y else 0.0), "(x > y ? 1 : 0)", _tie),
         Partial(lambda x, y, out: 1.0 if y > x else (0.5 if x == y else 0.0), "(y > x ? 1 : 0)", _tie))),
     # -- trigonometric
-    _unary("sin", math.sin, lambda x, out: math.cos(x), "cos(x)"),
+    Op("sin", ("x",), math.sin, (Partial.function_of_x(math.cos, "cos(x)"),)),
     _unary("cos", math.cos, lambda x, out: -math.sin(x), "-sin(x)"),
     _unary("tan", math.tan, lambda x, out: 1.0 + out * out, "1 + tan(x)^2"),
     _unary("asin", math.asin, lambda x, out: 1.0 / math.sqrt(1.0 - x * x), "1/sqrt(1 - x^2)",
@@ -241,13 +261,13 @@ OPS: tuple[Op, ...] = (
         Partial(lambda x, y, out: y / out, "y/hypot(x, y)")),
        doc="sqrt(x^2 + y^2) without overflow"),
     # -- hyperbolic and neural-network activations
-    _unary("sinh", math.sinh, lambda x, out: math.cosh(x), "cosh(x)"),
-    _unary("cosh", math.cosh, lambda x, out: math.sinh(x), "sinh(x)"),
+    Op("sinh", ("x",), math.sinh, (Partial.function_of_x(math.cosh, "cosh(x)"),)),
+    Op("cosh", ("x",), math.cosh, (Partial.function_of_x(math.sinh, "sinh(x)"),)),
     _unary("tanh", math.tanh, lambda x, out: 1.0 - out * out, "1 - tanh(x)^2"),
     _unary("sigmoid", _sigmoid, lambda x, out: out * (1.0 - out), "sigmoid(x)*(1 - sigmoid(x))",
            doc="1/(1 + exp(-x)), without overflow"),
-    _unary("softplus", _softplus, lambda x, out: _sigmoid(x), "sigmoid(x)",
-           doc="log(1 + exp(x)), without overflow"),
+    Op("softplus", ("x",), _softplus, (Partial.function_of_x(_sigmoid, "sigmoid(x)"),),
+       doc="log(1 + exp(x)), without overflow"),
 )
 
 for _code, _op in enumerate(OPS):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Any, Callable, NoReturn, Optional
+from typing import Any, Callable, Iterable, NoReturn, Optional
 
 import click
 
@@ -103,13 +103,11 @@ def read_program(program: Optional[str], file: Optional[str], command: str = "ev
     return decode_utf8(raw, source), source
 
 
-def write_json(doc: dict[str, Any]) -> None:
+def write_json(pieces: Iterable[str]) -> None:
     """One JSON document on stdout, written in pieces (a large result is never
     held as one string)."""
-    from .render import iter_json
-
     write = sys.stdout.write
-    for chunk in iter_json(doc):
+    for chunk in pieces:
         write(chunk)
     write("\n")
 
@@ -330,9 +328,12 @@ def eval_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], 
             cli_pipeline.print_gradcheck(result, check_gradient(result), as_json, not no_nodes)
             return
         if as_json:
-            from .render import result_dict
+            from .render import iter_json, iter_result_json, result_dict
 
-            write_json(result_dict(result, nodes=not no_nodes))
+            if no_nodes:
+                write_json(iter_result_json(result))
+            else:
+                write_json(iter_json(result_dict(result)))
         else:
             _print_table(result, digits, max_rows)
 

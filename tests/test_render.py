@@ -1,0 +1,26 @@
+"""The streamed JSON writer (used for --json --no-nodes, where a result may hold
+a 1e6-variable gradient) writes exactly the text of the dict-based one."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import autodiff
+from autodiff.render import dumps, iter_result_json, result_dict
+
+
+@pytest.mark.parametrize("program, point", [
+    ("J=3*(a+b*c)", {"a": 5, "b": 3, "c": 2}),
+    ("J = 2*pi", {}),
+    ("x*y", {"x": -0.0, "y": 1.0}),
+    ("x/3 + 1e-300*y", {"x": 1.0, "y": 2.5}),
+    ("u = x*x; v = y + 1; u", {"x": 1e200 ** 0.5, "y": 7}),
+    ("x^2", {"x": 2 ** 60}),
+])
+def test_streamed_json_is_byte_identical(program, point) -> None:
+    r = autodiff.differentiate(program, point)
+    streamed = "".join(iter_result_json(r))
+    assert streamed == dumps(result_dict(r, nodes=False))
+    assert json.loads(streamed)["value"] == r.value

@@ -150,3 +150,33 @@ def test_version(run) -> None:
     import autodiff
 
     assert run("--version").stdout.strip().endswith(autodiff.__version__)
+
+
+def test_click_errors_are_json_too_in_json_mode(run) -> None:
+    res = run("eval", "x", "--x", "1", "--digits", "0", "--json")
+    assert res.exit_code == 2
+    doc = json.loads(res.stdout)
+    assert doc["error"]["kind"] == "usage" and "--digits" in doc["error"]["message"]
+    assert res.stderr.startswith("error: Invalid value for '--digits'")
+    assert "(autodiff eval --help shows the options)" in res.stderr
+
+
+def test_of_shows_only_the_outputs_graph(run) -> None:
+    # x is not used by u: it is neither required nor shown with a made-up value
+    doc = run_json(run, "u = y*2; J = x+1", "--y", "2", "--of", "u")
+    assert [n["name"] for n in doc["nodes"]] == ["y", "2", "u"]
+    assert doc["gradient"] == {"y": 2}
+
+
+def test_derivative_errors_use_the_programs_names(run) -> None:
+    res = run("eval", "p^q", "--p", "-2", "--q", "3")
+    assert res.exit_code == 1
+    assert "∂f/∂q = p^q*log(p)" in res.stderr
+    res = run("eval", "sqrt(w)", "--w", "0")
+    assert "∂f/∂w = 1/(2*sqrt(w))" in res.stderr
+
+
+def test_atan2_gradient_is_exact_at_simple_points(run) -> None:
+    # d atan2(y, x)/dy = x/(x^2 + y^2) = 2/5, d/dx = -y/(x^2 + y^2) = -1/5, exactly in doubles
+    doc = run_json(run, "atan2(y, x)", "--y", "1", "--x", "2")
+    assert doc["gradient"] == {"y": 0.4, "x": -0.2}

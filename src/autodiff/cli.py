@@ -174,6 +174,32 @@ class _Group(click.Group):
 
         return [name for name, (mod, _) in self.lazy.items() if importlib.util.find_spec(mod)]
 
+    def main(self, args: Any = None, prog_name: Optional[str] = None, complete_var: Optional[str] = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        """Click's errors (a bad option value, an unknown option) get the same
+        treatment as autodiff's own: one `error:` line on stderr, and with
+        --json a JSON error document on stdout; exit code 2."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            rv = super().main(argv, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            problem = UsageProblem(exc.format_message())
+            if "--json" in argv:
+                from .render import dumps, error_dict
+
+                click.echo(dumps(error_dict(problem)))
+            command = next((a for a in argv if a in self.commands or a in self.lazy), "")
+            helpline = f"autodiff {command} --help" if command else "autodiff --help"
+            hint = f"\n  ({helpline} shows the options)" if isinstance(exc, click.UsageError) else ""
+            click.echo(f"error: {problem.message}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
     def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
         cmd = super().get_command(ctx, name)
         if cmd is None and name in self.lazy and name in self._available():

@@ -18,7 +18,7 @@ from typing import Mapping, Optional
 from .errors import BindingError, EvaluationError, escape_text, name_list
 from .graph import Graph, gc_paused
 from .numfmt import format_number
-from .ops import CONSTANTS, Op
+from .ops import CONSTANTS, Op, formula_for
 
 __all__ = ["Result", "evaluate", "forward", "backward", "check_bindings"]
 
@@ -353,7 +353,7 @@ def _derivative_error(graph: Graph, values: list[float], i: int, exc: Exception)
     shown, inputs = _inputs_text(graph, values, i)
     args = graph.args(i)
     wrt = names[args[k]]
-    formula = op.partials[k].formula
+    formula = formula_for(op, k, [names[j] for j in args])
     if isinstance(exc, ZeroDivisionError):
         how = "infinite"
     elif isinstance(exc, OverflowError):
@@ -390,7 +390,8 @@ def _find_nonfinite(graph: Graph, values: list[float]) -> EvaluationError:
             if not _isfinite(d):
                 return EvaluationError(
                     "derivative",
-                    f"the local derivative ∂{names[i]}/∂{names[j]} = {op.partials[k].formula} "
+                    f"the local derivative ∂{names[i]}/∂{names[j]} = "
+                    f"{formula_for(op, k, [names[j2] for j2 in args])} "
                     f"overflows, at node {names[i]} = {expr} with {shown}",
                     node=names[i], op=op.name, expression=expr, inputs=inputs)
             adj[j] += adj[i] * d

@@ -189,6 +189,17 @@ def _tie(x: float, y: float) -> Optional[str]:
     return "tie: adjoint split evenly (0.5 each)" if x == y else None
 
 
+def _over_r2(num: float, y: float, x: float) -> float:
+    """num / (x^2 + y^2), as written when x^2 + y^2 is a normal double (so
+    d atan2(1, 2)/dy is exactly 0.4), else through hypot, which neither
+    overflows nor underflows."""
+    r2 = x * x + y * y
+    if 1e-300 < r2 < 1e300:
+        return num / r2
+    h = math.hypot(x, y)
+    return (num / h) / h  # (0, 0): division by zero
+
+
 def _log_base(x: float, b: float) -> float:
     return math.log(x) / math.log(b)  # base 1: division by zero
 
@@ -253,8 +264,8 @@ OPS: tuple[Op, ...] = (
            "-1 <= x <= 1"),
     _unary("atan", math.atan, lambda x, out: 1.0 / (1.0 + x * x), "1/(1 + x^2)"),
     Op("atan2", ("y", "x"), math.atan2,
-       (Partial(lambda y, x, out: (x / math.hypot(x, y)) / math.hypot(x, y), "x/(x^2 + y^2)"),
-        Partial(lambda y, x, out: (-y / math.hypot(x, y)) / math.hypot(x, y), "-y/(x^2 + y^2)")),
+       (Partial(lambda y, x, out: _over_r2(x, y, x), "x/(x^2 + y^2)"),
+        Partial(lambda y, x, out: _over_r2(-y, y, x), "-y/(x^2 + y^2)")),
        doc="angle of the point (x, y)"),
     Op("hypot", ("x", "y"), math.hypot,
        (Partial(lambda x, y, out: x / out, "x/hypot(x, y)"),
@@ -311,6 +322,8 @@ def formula_for(op: Op, k: int, arg_names: list[str] | tuple[str, ...]) -> str:
         if word not in subst:
             return word
         name = subst[word]
-        return f"({name})" if name.startswith("-") else name
+        before, after = formula[m.start() - 1:m.start()], formula[m.end():m.end() + 1]
+        enclosed = before in ("(", " ") and after in (")", ",")  # log(-2), not log((-2))
+        return f"({name})" if name.startswith("-") and not enclosed else name
 
     return _WORD.sub(replace, formula)

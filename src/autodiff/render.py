@@ -24,9 +24,9 @@ def node_rows(result: Result) -> list[int]:
     """Node indices in display order: variables first (in order of first
     use), then constants and operations in evaluation order."""
     g = result.graph
-    variables = list(g.variables.values())
-    seen = set(variables)
-    return variables + [i for i in range(g.output + 1) if i not in seen]
+    seen = set(g.variables.values())  # (the output's variables only: --of u shows u's graph)
+    return [g.variables[v] for v in g.output_variables()] + [
+        i for i in range(g.output + 1) if i not in seen]
 
 
 def result_dict(result: Result, *, nodes: bool = True) -> dict[str, Any]:

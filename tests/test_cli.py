@@ -180,3 +180,17 @@ def test_atan2_gradient_is_exact_at_simple_points(run) -> None:
     # d atan2(y, x)/dy = x/(x^2 + y^2) = 2/5, d/dx = -y/(x^2 + y^2) = -1/5, exactly in doubles
     doc = run_json(run, "atan2(y, x)", "--y", "1", "--x", "2")
     assert doc["gradient"] == {"y": 0.4, "x": -0.2}
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--x", "1", "--x", "2"], "x is bound twice (again by --x)"),
+    (["--x", "1", "-D", "x=2"], "x is bound twice (again by -D x=...)"),
+    (["--bindings", '{"x": 1, "x": 2}'], "--bindings: x is bound twice in the JSON object"),
+    (["--bindings", '{"x": 1}', "--bindings", '{"x": 2}'], "--bindings is given more than once"),
+    (["-D", "θ=1"], "'θ' is not a name (names are ASCII letters"),
+    (["-D", "x = 1"], "no spaces around ="),
+])
+def test_a_binding_given_twice_or_malformed_is_an_error(run, args, words) -> None:
+    res = run("eval", "x*2", *args)
+    assert res.exit_code == 2
+    assert words in res.stderr, res.stderr

@@ -93,7 +93,8 @@ def _show(text: str) -> str:
 def read_bindings_json(text: str, source: str = "--bindings") -> dict[str, float]:
     """A JSON object of finite numbers (the `--bindings` option's value)."""
     try:
-        obj = json.loads(text, parse_constant=_refuse_constant)
+        obj = json.loads(text, parse_constant=_refuse_constant,
+                         object_pairs_hook=lambda pairs: _no_duplicates(pairs, source))
     except ValueError as exc:
         raise BindingError(f"{source} is not valid JSON: {_show(str(exc))}") from None
     except RecursionError:
@@ -102,6 +103,15 @@ def read_bindings_json(text: str, source: str = "--bindings") -> dict[str, float
         raise BindingError(f"{source} must be a JSON object of variable names and numbers, "
                            f"like {{\"a\": 5}}; got {type(obj).__name__}")
     return _checked_values(obj, source)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]], source: str) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) < len(pairs):
+        seen: set[str] = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise BindingError(f"{source}: {_show(twice)} is bound twice in the JSON object", twice)
+    return obj
 
 
 def _refuse_constant(name: str) -> float:

@@ -53,31 +53,42 @@ def parse_number(text: str, name: str) -> float:
 
 
 def parse_bindings(extra: list[str], sets: tuple[str, ...]) -> dict[str, float]:
-    """Bindings from `--NAME VALUE`, `--NAME=VALUE` and `-D NAME=VALUE`."""
+    """Bindings from `--NAME VALUE`, `--NAME=VALUE` and `-D NAME=VALUE`. A name
+    bound twice is an error (in a script, the second is usually a typo)."""
     out: dict[str, float] = {}
+
+    def bind(name: str, value: str, how: str) -> None:
+        if name in out:
+            raise UsageProblem(f"{escape_text(name, 60)} is bound twice (again by {how})")
+        out[name] = parse_number(value, name)
+
     k = 0
     while k < len(extra):
         arg = extra[k]
         if not arg.startswith("--"):
-            raise UsageProblem(f"unexpected argument '{escape_text(arg)}': bind variables "
-                                   "as --NAME VALUE or -D NAME=VALUE")
+            raise UsageProblem(f"unexpected argument '{escape_text(arg, 60)}': bind variables "
+                               "as --NAME VALUE or -D NAME=VALUE")
         name, eq, value = arg[2:].partition("=")
         if not _NAME.match(name):
-            raise UsageProblem(f"no such option '--{escape_text(name)}'; a variable binding "
-                                   "is --NAME VALUE with NAME a variable of the program")
+            raise UsageProblem(f"no such option '--{escape_text(name, 60)}'; a variable binding "
+                               "is --NAME VALUE with NAME a variable of the program (ASCII "
+                               "letters, digits and _)")
         if not eq:
             if k + 1 >= len(extra):
                 raise UsageProblem(f"--{name} needs a value: --{name} VALUE")
             k += 1
             value = extra[k]
-        out[name] = parse_number(value, name)
+        bind(name, value, f"--{name}")
         k += 1
     for item in sets:
         name, eq, value = item.partition("=")
-        name = name.strip()
-        if not eq or not _NAME.match(name):
-            raise UsageProblem(f"-D expects NAME=VALUE, got '{escape_text(item)}'")
-        out[name] = parse_number(value.strip(), name)
+        if not eq:
+            raise UsageProblem(f"-D expects NAME=VALUE, got '{escape_text(item, 60)}'")
+        if not _NAME.match(name):
+            raise UsageProblem(f"-D {escape_text(item, 60)}: '{escape_text(name, 60)}' is not a name "
+                               "(names are ASCII letters, digits and _, not starting with a digit; "
+                               "no spaces around =)")
+        bind(name, value, f"-D {name}=...")
     return out
 
 
@@ -304,7 +315,7 @@ binding); 70 internal error; 130 interrupted.
               help="Refuse programs longer than this many characters (a guard against runaway "
               "input; about 1 s of work per million characters).")
 @click.option("--debug", is_flag=True, help="Show a Python traceback for internal errors.")
-@click.option("--bindings", "bindings_json", metavar="JSON|@FILE",
+@click.option("--bindings", "bindings_json", metavar="JSON|@FILE", multiple=True,
               help="Bind variables from a JSON object, inline or @FILE (@- for stdin).")
 @click.option("--points", metavar="FILE", help="Evaluate at every point of FILE ('-' for stdin): "
               "NDJSON or CSV; one result per point.")
@@ -318,7 +329,7 @@ binding); 70 internal error; 130 interrupted.
               "difference; exit 1 on a mismatch.")
 def eval_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], as_json: bool,
              no_nodes: bool, output: Optional[str], digits: Optional[int], max_rows: int,
-             max_chars: int, debug: bool, bindings_json: Optional[str], points: Optional[str],
+             max_chars: int, debug: bool, bindings_json: tuple[str, ...], points: Optional[str],
              points_format: Optional[str], output_format: Optional[str], nodes: bool,
              fail_fast: bool, gradcheck: bool) -> None:
     batch = points is not None
@@ -331,8 +342,11 @@ def eval_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], 
 
         program_stdin = program == "-" or file == "-"
         base = {}
-        if bindings_json is not None:
-            base = cli_pipeline.read_bindings_option(bindings_json, program_stdin or points == "-")
+        if len(bindings_json) > 1:
+            raise UsageProblem("--bindings is given more than once: put the names in one JSON object")
+        bindings_option = bindings_json[0] if bindings_json else None
+        if bindings_option is not None:
+            base = cli_pipeline.read_bindings_option(bindings_option, program_stdin or points == "-")
         text, source = read_program(program, file)
         from . import parser
         from .evaluate import evaluate
@@ -343,7 +357,7 @@ def eval_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], 
             cli_pipeline.run_points(graph, selected, points, output_format=output_format or "ndjson",
                                     points_format=points_format, nodes=nodes, fail_fast=fail_fast,
                                     base=base, overrides=bindings,
-                                    stdin_taken=program_stdin or (bindings_json or "") == "@-")
+                                    stdin_taken=program_stdin or bindings_option == "@-")
             return
         if base:
             bindings = {**base, **bindings}

@@ -41,11 +41,13 @@ def result_table(result: Result, *, digits: Optional[int] = None,
     names = g.names()
     fmt = lambda x: format_number(x, digits)  # noqa: E731
     table = Table()
-    table.add_column("node", no_wrap=True)
-    table.add_column("operation")
-    table.add_column("value", justify="right")
-    table.add_column("local factors")
-    table.add_column(f"adjoint ∂{out}/∂node", justify="right")
+    # Numbers never wrap or shrink; a very long name is cut (…) rather than
+    # squeezing them out of the table.
+    table.add_column("node", no_wrap=True, max_width=24, overflow="ellipsis")
+    table.add_column("operation", overflow="fold")
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("local factors", overflow="fold")
+    table.add_column(f"adjoint ∂{out}/∂node", justify="right", no_wrap=True)
 
     def add(i: int) -> None:
         op = g.op[i]
@@ -71,7 +73,8 @@ def gradient_text(result: Result, digits: Optional[int] = None) -> Text:
     out = result.output
     grad = result.gradient
     if not grad:
-        return Text(f"{out} does not depend on any variable: its gradient is empty")
+        return Text(f"{out} = {format_number(result.value, digits)} does not depend on any variable: "
+                    "its gradient is empty")
     text = Text(f"gradient of {out} = {format_number(result.value, digits)}:\n")
     lines = [f"  ∂{out}/∂{name} = {format_number(v, digits)}" for name, v in grad.items()]
     text.append("\n".join(lines))

@@ -223,3 +223,31 @@ def test_deeply_nested_files_are_malformed_not_crashes(run, tmp_path) -> None:
     for name, text in [("deep.json", "[" * 100_000), ("deep.toml", "a = " + "[" * 100_000)]:
         res = run("check", str(write(tmp_path, name, text)))
         assert res.exit_code == 2 and "nested too deeply" in res.stderr, res.stderr
+
+
+def test_an_unknown_error_kind_is_a_malformed_file(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from autodiff.cli import cli
+
+    f = tmp_path / "t.toml"
+    f.write_text('[[case]]\nname = "typo"\nprogram = "log(x)"\nbindings = { x = -1 }\n'
+                 'expect = { error = "domian" }\n')
+    res = CliRunner().invoke(cli, ["check", str(f)])
+    assert res.exit_code == 2
+    assert 'expect.error "domian" is not an error kind; did you mean domain?' in res.stderr
+
+
+def test_update_fills_a_case_that_pins_nothing(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from autodiff.cli import cli
+
+    f = tmp_path / "new.toml"
+    f.write_text('# golden\n[[case]]\nname = "new"\nprogram = "x*y"\nbindings = { x = 2, y = 3 }\n')
+    assert CliRunner().invoke(cli, ["check", str(f)]).exit_code == 2  # nothing to check yet
+    res = CliRunner().invoke(cli, ["check", str(f), "--update"])
+    assert res.exit_code == 0
+    text = f.read_text()
+    assert text.startswith("# golden\n") and "value = 6" in text and "x = 3" in text and "y = 2" in text
+    assert CliRunner().invoke(cli, ["check", str(f)]).exit_code == 0

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from .errors import AutodiffError, InputError, escape_text
+from .errors import ERROR_KINDS, AutodiffError, InputError, escape_text
 from .evaluate import Result, evaluate
 from .numfmt import format_number, json_number
 from .parser import parse
@@ -131,7 +131,7 @@ def _no_constant(name: str) -> float:
     raise ValueError(f"{name} is not allowed (numbers must be finite)")
 
 
-def load_cases(path: Path) -> list[Case]:
+def load_cases(path: Path, updating: bool = False) -> list[Case]:
     """Read and validate a cases file; raise CasesFileError naming the file
     (and the line, for syntax errors) and the case."""
     doc = _read(path)
@@ -199,16 +199,27 @@ def load_cases(path: Path) -> list[Case]:
                                   or {"value", "gradient"} & set(expect)):
             raise _where(path, f"{what}: expect.error is an error kind (a string such as "
                                "\"domain\"), and excludes value and gradient")
+        if "error" in expect and expect["error"] not in ERROR_KINDS:
+            import difflib
+
+            close = difflib.get_close_matches(expect["error"], ERROR_KINDS, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise _where(path, f"{what}: expect.error {_show_kind(expect['error'])} is not an error "
+                               f"kind{hint} (kinds: {', '.join(ERROR_KINDS)})")
         gradcheck = raw.get("gradcheck", False)
         if not isinstance(gradcheck, bool):
             raise _where(path, f"{what}: gradcheck must be true or false")
-        if not expect and not gradcheck:
+        if not expect and not gradcheck and not updating:
             raise _where(path, f"{what}: nothing to check: give expect (value, gradient or error) "
                                "or gradcheck = true")
         out.append(Case(k, name, program, source, {n: float(v) for n, v in bindings.items()}, of,
                         expect, _tolerance(path, raw, "rel", rel0, what),
                         _tolerance(path, raw, "abs", abs0, what), gradcheck))
     return out
+
+
+def _show_kind(kind: str) -> str:
+    return '"' + escape_text(kind, 40) + '"'
 
 
 def _tolerance(path: Path, table: dict[str, Any], key: str, default: float, what: str) -> float:
@@ -307,7 +318,7 @@ def update_file(path: Path, outcomes: list[Outcome]) -> int:
     if path.suffix.lower() == ".json":
         doc = json.loads(text)
         for o in outcomes:
-            if not o.case.expect:
+            if not o.case.expect and o.case.gradcheck:
                 continue  # a gradcheck-only case pins no numbers
             new = _new_expect(o)
             if doc["case"][o.case.index].get("expect") != new:
@@ -321,7 +332,7 @@ def update_file(path: Path, outcomes: list[Outcome]) -> int:
     tdoc = tomlkit.parse(text)
     cases = tdoc["case"]
     for o in outcomes:
-        if not o.case.expect:
+        if not o.case.expect and o.case.gradcheck:
             continue  # a gradcheck-only case pins no numbers
         table = cases[o.case.index]
         new = _new_expect(o)

@@ -51,7 +51,7 @@ def check_cmd(file: str, update: bool, debug: bool) -> None:
         from .check import load_cases, run_case, update_file
 
         path = Path(file)
-        cases = load_cases(path)
+        cases = load_cases(path, updating=update)
         outcomes = []
         for case in cases:
             outcome = run_case(case)

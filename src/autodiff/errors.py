@@ -19,6 +19,11 @@ __all__ = [
     "escape_text",
 ]
 
+#: every `kind` an error can have (JSON `error.kind`; `expect.error` in check files)
+ERROR_KINDS = ("syntax", "unknown_function", "arity", "name", "number", "statement", "empty",
+               "usage", "binding", "program", "input", "point", "cases_file",
+               "domain", "division_by_zero", "overflow", "derivative")
+
 EXIT_OK = 0
 EXIT_EVALUATION = 1
 EXIT_INPUT = 2

@@ -43,8 +43,8 @@ EVAL_OPTION_NAMES = ("file", "set", "json", "no-nodes", "of", "digits", "max-row
 def parse_number(text: str, name: str) -> float:
     """A binding's value: a finite decimal number, ASCII only."""
     if not _BINDING_VALUE.match(text):
-        shown = escape_text(text) if text else "an empty value"
-        raise BindingError(f"the value for {name} is not a number: '{shown}' (write a decimal "
+        shown = f"'{escape_text(text, 60)}'" if text else "an empty value"
+        raise BindingError(f"the value for {name} is not a number: {shown} (write a decimal "
                            "number such as 5, -2.5 or 1e-3)", name)
     value = float(text)
     if value in (float("inf"), float("-inf")):
@@ -309,9 +309,10 @@ binding); 70 internal error; 130 interrupted.
 @click.option("--digits", type=click.IntRange(1, 17), metavar="N",
               help="Show numbers in the table with N significant digits (default: all, "
               "shortest round-trip).")
-@click.option("--max-rows", type=click.IntRange(2, None), default=200, show_default=True,
+@click.option("--max-rows", type=click.IntRange(2, None), default=200, show_default=True, metavar="N",
               help="Table rows to show before eliding the middle of a large graph.")
 @click.option("--max-chars", type=click.IntRange(1, None), default=MAX_CHARS, show_default=True,
+              metavar="N",
               help="Refuse programs longer than this many characters (a guard against runaway "
               "input; about 1 s of work per million characters).")
 @click.option("--debug", is_flag=True, help="Show a Python traceback for internal errors.")

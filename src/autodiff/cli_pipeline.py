@@ -116,7 +116,10 @@ def run_points(full: Any, selected: Any, points: str, *, output_format: str, poi
             stream.close()
     if summary.failed:
         for line, error in summary.failures[:5]:
-            click.echo(f"error: line {line}: {error.message}", err=True)
+            message = error.message
+            prefix = f"line {line} "
+            click.echo(f"error: {message}" if message.startswith(prefix) else
+                       f"error: line {line}: {message}", err=True)
         more = summary.failed - min(5, len(summary.failures))
         if more > 0:
             click.echo(f"  ... and {more} more", err=True)

@@ -203,29 +203,28 @@ def backward(graph: Graph, values: list[float], keep_local: bool = True
                     continue
                 g = adj[i]
                 form = op.form
-                if b < 0:
-                    if form == 3:
-                        adj[a] += g * op.dx(values[a])  # type: ignore[misc]  # sin' = cos, in C
-                    elif form == 4:
-                        adj[a] += g * values[i]  # exp' = exp: the node's own value
-                    elif form == 1:
-                        adj[a] -= g  # the one unary constant row: d(-x)/dx = -1
-                    else:
-                        adj[a] += g * op.d0(values[a], values[i])
-                        if op.has_kinks:
-                            notes = _kinks(graph, op, i, values)
-                            if notes:
-                                conventions[i] = notes
-                elif form == 2:  # each factor is the other argument: *
+                if form == 2:  # each factor is the other argument: *
                     if active[a]:
                         adj[a] += g * values[b]
                     if active[b]:
                         adj[b] += g * values[a]
-                elif form == 1:  # constant factors: + and -
+                elif form == 1:  # constant factors: + and - (d/dx = 1, d/dy = c1)
                     if active[a]:
-                        adj[a] += g  # d(x + y)/dx = d(x - y)/dx = 1
+                        adj[a] += g
                     if active[b]:
                         adj[b] += g * op.c1
+                elif form == 3:
+                    adj[a] += g * op.dx(values[a])  # type: ignore[misc]  # sin' = cos, in C
+                elif form == 4:
+                    adj[a] += g * values[i]  # exp' = exp: the node's own value
+                elif form == 5:
+                    adj[a] -= g  # d(-x)/dx = -1
+                elif b < 0:
+                    adj[a] += g * op.d0(values[a], values[i])
+                    if op.has_kinks:
+                        notes = _kinks(graph, op, i, values)
+                        if notes:
+                            conventions[i] = notes
                 else:
                     x = values[a]
                     y = values[b]

@@ -100,17 +100,17 @@ class Op:
         self.d1 = partials[1].fn if len(partials) > 1 else None
         self.has_kinks = any(p.kink is not None for p in partials)
         self.code = -1  # the row's index in OPS, set below
-        # How the reverse sweep may skip calling the partials: form 1 when every
-        # local factor is a constant (c0, c1), form 2 when each is the value of
-        # the other argument (x * y), form 3 a function of x alone, form 4 the
-        # node's value; form 0 calls them.
+        # How the reverse sweep may skip calling the partials: form 1 when both
+        # local factors are constants (c0 = 1, c1), form 5 when the one factor
+        # is -1, form 2 when each is the value of the other argument (x * y),
+        # form 3 a function of x alone, form 4 the node's value; form 0 calls them.
         consts = [p.const for p in partials]
         self.form = 0
         self.c0 = self.c1 = 0.0
         if all(c is not None for c in consts):
             # (the reverse sweep relies on these: c0 is 1 for binary rows, -1 for unary ones)
             assert consts[0] == (1.0 if len(consts) == 2 else -1.0), name
-            self.form = 1
+            self.form = 1 if len(consts) == 2 else 5
             self.c0 = float(consts[0])
             self.c1 = float(consts[-1])  # type: ignore[arg-type]
         elif len(partials) == 2 and partials[0].arg == 1 and partials[1].arg == 0:

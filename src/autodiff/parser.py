@@ -221,8 +221,9 @@ def _parse(text: str, source: str) -> Graph:
                     if depth > 0 and m.group(m.lastindex) != ";":
                         continue  # a newline inside parentheses continues the statement
                     builder.at = m.start()
-                elif kind == "_END":
-                    break
+                elif kind == "_END":  # the regex's last match: the end of the input
+                    kind = "$END"
+                    builder.at = len(text)
                 else:
                     raise _unexpected_char(text, m.start(), source)
             while True:
@@ -232,6 +233,13 @@ def _parse(text: str, source: str) -> Graph:
                     push_value(value)
                     break
                 if action is None:
+                    if kind == "$END":
+                        if state_stack[-1] == t.end:
+                            break  # the whole input is a program
+                        if not builder.statements and len(value_stack) <= 1:
+                            raise SyntaxProblem("the program is empty", text, len(text),
+                                                kind="empty", source=source)
+                        raise _unexpected_token(text, None, kind, t, state_stack[-1], source)
                     raise _unexpected_token(text, m, kind, t, state_stack[-1], source)
                 origin, size, fn = action
                 if fn is None:  # a unit rule: the value stays, the state changes
@@ -243,25 +251,6 @@ def _parse(text: str, source: str) -> Graph:
                     push_value(fn(children))
                 top = state_stack[-1]
                 push_state(gotos[top][origin].get(kind) or t.goto(top, origin, kind))  # (never 0)
-        builder.at = len(text)
-        end_state = t.end
-        while state_stack[-1] != end_state:  # the end of the input: reduce what is left
-            action = states[state_stack[-1]].get("$END")
-            if action is None or action.__class__ is int:
-                if not builder.statements and len(value_stack) <= 1:
-                    raise SyntaxProblem("the program is empty", text, len(text), kind="empty",
-                                        source=source)
-                raise _unexpected_token(text, None, "$END", t, state_stack[-1], source)
-            origin, size, fn = action
-            if fn is None:
-                pop_state()
-            else:
-                children = value_stack[-size:]
-                del value_stack[-size:]
-                del state_stack[-size:]
-                push_value(fn(children))
-            top = state_stack[-1]
-            push_state(gotos[top][origin].get("$END") or t.goto(top, origin, "$END"))
     except SyntaxProblem as exc:
         if source and not exc.source:
             exc.source = source

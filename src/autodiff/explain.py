@@ -29,6 +29,7 @@ from .evaluate import Result
 from .graph import Graph, write_op
 from .numfmt import format_number, json_number
 from .ops import formula_for
+from .render import elide
 
 __all__ = ["Explanation", "ForwardStep", "BackwardStep", "Term", "Path", "PathSet", "explain",
            "count_paths", "iter_paths", "explain_text", "explain_markdown", "explain_latex",
@@ -400,14 +401,6 @@ def _backward_line(ex: Explanation, s: BackwardStep, fmt: Any, max_terms: int) -
     return _Line(" = ".join(parts), notes)
 
 
-def _elide(items: list[Any], limit: Optional[int]) -> tuple[list[Any], list[Any], int]:
-    if limit is None or len(items) <= limit:
-        return items, [], 0
-    head = max(1, limit // 2)
-    tail = max(1, limit - head)
-    return items[:head], items[-tail:], len(items) - head - tail
-
-
 def _path_text(ex: Explanation, p: Path, fmt: Any, max_len: int = 8) -> str:
     names = ex.result.graph.names()
     nodes = p.nodes
@@ -434,7 +427,7 @@ def _sections(ex: Explanation, digits: Optional[int], max_steps: Optional[int],
     sections: list[tuple[str, list[_Line]]] = []
 
     def bounded(lines_of: Any, steps: list[Any], what: str) -> list[_Line]:
-        head, tail, hidden = _elide(steps, max_steps)
+        head, tail, hidden = elide(steps, max_steps)
         lines = [lines_of(s) for s in head]
         if hidden:
             lines.append(_Line(f"⋮ {hidden:,} more {what} not shown (--max-nodes N shows more)"))
@@ -647,7 +640,7 @@ def explain_latex(ex: Explanation, *, digits: Optional[int] = None,
              r"\begin{align*}"]
 
     def emit(steps: list[Any], row: Callable[[Any], str]) -> None:
-        head, tail, hidden = _elide(steps, max_steps)
+        head, tail, hidden = elide(steps, max_steps)
         rows = [row(s) for s in head]
         if hidden:
             rows.append(rf"&\vdots \quad \text{{({hidden:,} more steps)}}")

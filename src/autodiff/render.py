@@ -17,7 +17,17 @@ from .numfmt import json_number
 
 SCHEMA_VERSION = 1
 
-__all__ = ["SCHEMA_VERSION", "result_dict", "error_dict", "node_rows", "dumps"]
+__all__ = ["SCHEMA_VERSION", "result_dict", "error_dict", "node_rows", "elide", "dumps"]
+
+
+def elide(items: list[Any], limit: Optional[int]) -> tuple[list[Any], list[Any], int]:
+    """The first and last items of a list longer than `limit`, and how many
+    were left out between them (for tables and narrations of large graphs)."""
+    if limit is None or len(items) <= limit:
+        return items, [], 0
+    head = max(1, limit // 2)
+    tail = max(1, limit - head)
+    return items[:head], items[-tail:], len(items) - head - tail
 
 
 def node_rows(result: Result) -> list[int]:

@@ -11,19 +11,11 @@ from rich.text import Text
 
 from .evaluate import Result
 from .numfmt import format_number
-from .render import node_rows
+from .render import elide, node_rows
 
 __all__ = ["result_table", "gradient_text", "result_renderable"]
 
 MARK = "†"
-
-
-def _rows_shown(rows: list[int], max_rows: Optional[int]) -> tuple[list[int], list[int], int]:
-    if max_rows is None or len(rows) <= max_rows:
-        return rows, [], 0
-    head = max(1, max_rows // 2)
-    tail = max(1, max_rows - head)
-    return rows[:head], rows[-tail:], len(rows) - head - tail
 
 
 def _table_rows(result: Result) -> list[int]:
@@ -58,7 +50,7 @@ def result_table(result: Result, *, digits: Optional[int] = None,
         table.add_row(Text(names[i]), Text(expr), Text(fmt(result.values[i])),
                       Text(", ".join(local) + mark), Text(adjoint))
 
-    head, tail, hidden = _rows_shown(_table_rows(result), max_rows)
+    head, tail, hidden = elide(_table_rows(result), max_rows)
     for i in head:
         add(i)
     if hidden:
@@ -94,7 +86,7 @@ def result_renderable(result: Result, *, digits: Optional[int] = None,
                       max_rows: Optional[int] = None) -> Group:
     parts: list[RenderableType] = [Text(f"computation graph of {result.output}"),
                                    result_table(result, digits=digits, max_rows=max_rows)]
-    hidden = _rows_shown(_table_rows(result), max_rows)[2]
+    hidden = elide(_table_rows(result), max_rows)[2]
     if hidden:
         parts.append(Text(f"{hidden:,} more nodes not shown: --max-rows N shows more, --json shows all"))
     notes = conventions_text(result)

@@ -639,7 +639,7 @@ def walk_graph(g: Graph, fns: list[Optional[Callable[..., Any]]], constant: Call
                variables: dict[int, Any]) -> Any:
     """Evaluate our graph with another library's operations: one loop, no recursion."""
     vals: list[Any] = [None] * len(g.op)
-    for i, fn, a, b, lf in zip(range(g.output + 1), fns, g.arg0, g.arg1, g.leaf, strict=False):
+    for i, fn, a, b, lf in zip(range(g.output + 1), fns, g.arg0, g.arg1, g.const, strict=False):
         if fn is None:
             vals[i] = variables[i] if lf is None else constant(lf)
         elif b >= 0:

@@ -169,7 +169,7 @@ def test_gradient_matches_central_differences(program: str, point: dict[str, flo
 
 
 def _structure(g: autodiff.Graph) -> tuple[Any, ...]:
-    return (g.op, g.arg0, g.arg1, g.leaf, list(g.active), g.given, g.variables, g.output, g.output_name)
+    return (g.op, g.arg0, g.arg1, g.const, list(g.active), g.labels, g.variables, g.output, g.output_name)
 
 
 @given(programs())

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Mapping, Optional
 
-from .errors import AutodiffError, BindingError, EvaluationError, InputError, ProgramError, SyntaxProblem
+from .errors import (
+    AutodiffError,
+    BindingError,
+    EvaluationError,
+    InputError,
+    OutputError,
+    ProgramError,
+    SyntaxProblem,
+)
 from .evaluate import Result, backward, evaluate, forward
 from .graph import Graph
 from .parser import parse
@@ -19,16 +27,23 @@ from .parser import parse
 __version__ = "0.1.0"
 
 __all__ = [
-    "AutodiffError", "BindingError", "EvaluationError", "InputError", "ProgramError",
+    "AutodiffError", "BindingError", "EvaluationError", "InputError", "OutputError", "ProgramError",
     "SyntaxProblem", "Graph", "Result", "parse", "evaluate", "forward", "backward",
     "differentiate", "__version__",
 ]
 
 
 def differentiate(program: str, bindings: Mapping[str, float], *, output: Optional[str] = None,
-                  keep_local: bool = True) -> Result:
+                  source: str = "", max_chars: Optional[int] = None, keep_local: bool = True,
+                  allowed: Optional[set[str]] = None) -> Result:
     """Parse `program`, evaluate it at `bindings` and differentiate its output
-    (the last statement, or the assigned name `output`)."""
-    graph = parse(program)
+    (the last statement, or the assigned name `output`).
+
+    The one path from text to a result: the command line, check files and
+    batches all come through here. `source` names where the text came from
+    (for messages), `max_chars` refuses longer programs, `keep_local=False`
+    skips keeping each edge's local factor (faster when only the gradient is
+    wanted), and `allowed` widens the names a binding may have."""
+    graph = parse(program, source=source, max_chars=max_chars)
     selected = graph.select(output)
-    return evaluate(selected, bindings, keep_local=keep_local)
+    return evaluate(selected, bindings, keep_local=keep_local, allowed=allowed)

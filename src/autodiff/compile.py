@@ -94,7 +94,7 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
     if n > MAX_NODES:
         return None
     out = graph.output
-    ops, arg0, arg1, leaf, active = graph.op, graph.arg0, graph.arg1, graph.leaf, graph.active
+    ops, arg0, arg1, leaf, active = graph.op, graph.arg0, graph.arg1, graph.const, graph.active
     variables = tuple(graph.output_variables())
     var_index = {graph.variables[v] for v in variables}
     namespace: dict[str, Any] = {"_isfinite": math.isfinite, "_sum": sum, "_NotFinite": NotFinite,

@@ -64,10 +64,8 @@ class Picture:
         return self.graph.output
 
     def kind(self, i: int) -> str:
-        g = self.graph
-        if g.op[i] is not None:
-            return "output" if i == g.output else "operation"
-        return "input" if g.leaf[i] is None else "constant"
+        kind = self.graph.kind(i)
+        return "output" if i == self.graph.output else kind
 
 
 def _near_output(g: Graph, limit: Optional[int]) -> tuple[bytearray, int]:
@@ -89,11 +87,6 @@ def _near_output(g: Graph, limit: Optional[int]) -> tuple[bytearray, int]:
                 seen[j] = 1
                 queue.append(j)
     return keep, total - kept
-
-
-def _shows_itself(g: Graph, names: list[str], i: int) -> bool:
-    """A numeric constant (3, -2.5, 1e-300): its name is its value."""
-    return g.op[i] is None and g.leaf[i] is not None and names[i] not in ("pi", "e")
 
 
 def edge_label(g: Graph, result: Optional[Result], i: int, k: int, digits: Optional[int] = None,
@@ -130,13 +123,13 @@ def picture(graph: Graph, result: Optional[Result] = None, *, digits: Optional[i
     keep, hidden = _near_output(g, max_nodes)
     out_name = g.output_name
     order = [i for i in g.variables.values() if keep[i]]
-    order += [i for i in range(g.output + 1) if keep[i] and not (g.op[i] is None and g.leaf[i] is None)]
+    order += [i for i in range(g.output + 1) if keep[i] and g.kind(i) != "input"]
     labels: dict[int, list[str]] = {}
     for i in order:
         op = g.op[i]
         lines = [names[i] if op is None else f"{names[i]} = {g.expression(i, names)}"]
         if result is not None:
-            if not _shows_itself(g, names, i):
+            if not g.is_literal(i):
                 lines.append(f"value = {format_number(result.values[i], digits)}")
             if g.active[i]:
                 lines.append(f"∂{out_name}/∂{names[i]} = {format_number(result.adjoints[i], digits)}")
@@ -293,7 +286,7 @@ def to_tree(graph: Graph, result: Optional[Result] = None, *, digits: Optional[i
         op = g.op[i]
         text = names[i] if op is None else f"{names[i]} = {g.expression(i, names)}"
         if result is not None:
-            if not _shows_itself(g, names, i):
+            if not g.is_literal(i):
                 text += f" = {fmt(result.values[i])}"
             if g.active[i]:
                 text += f"   ∂{out}/∂{names[i]} = {fmt(result.adjoints[i])}"

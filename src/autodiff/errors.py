@@ -1,7 +1,8 @@
 """Typed errors. Each carries what its message needs; the CLI only translates them.
 
 Exit codes (documented in the README): 0 success, 1 evaluation error,
-2 input or usage error, 70 internal error, 130 interrupted.
+2 input or usage error, 70 internal error, 74 input/output error (a file or
+stdout that cannot be read or written), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -16,18 +17,20 @@ __all__ = [
     "UsageProblem",
     "BindingError",
     "EvaluationError",
+    "OutputError",
     "escape_text",
 ]
 
 #: every `kind` an error can have (JSON `error.kind`; `expect.error` in check files)
 ERROR_KINDS = ("syntax", "unknown_function", "arity", "name", "number", "statement", "empty",
-               "usage", "binding", "program", "input", "point", "cases_file",
+               "usage", "binding", "program", "input", "point", "cases_file", "missing_tool", "io",
                "domain", "division_by_zero", "overflow", "derivative")
 
 EXIT_OK = 0
 EXIT_EVALUATION = 1
 EXIT_INPUT = 2
 EXIT_INTERNAL = 70
+EXIT_IO = 74  # sysexits.h EX_IOERR
 EXIT_INTERRUPTED = 130
 
 
@@ -177,6 +180,15 @@ class BindingError(InputError):
 
     def render(self) -> str:
         return self.message + (f"\n  hint: {self.hint}" if self.hint else "")
+
+
+class OutputError(AutodiffError):
+    """Output that cannot be written: stdout closed or on a full disk, a file
+    that cannot be replaced (exit code 74). The message says what and why:
+    ``cannot write <stdout>: No space left on device``."""
+
+    kind = "io"
+    exit_code = EXIT_IO
 
 
 class EvaluationError(AutodiffError):

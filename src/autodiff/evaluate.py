@@ -139,7 +139,7 @@ def forward(graph: Graph, bindings: Mapping[str, float]) -> list[float]:
     checked. The value rules raise outside their domain; a value that overflows
     silently (x * y) is caught by one finiteness scan at the end, and the first
     non-finite node in order is the one that overflowed."""
-    values: list[float] = [0.0 if v is None else v for v in graph.leaf]
+    values: list[float] = [0.0 if v is None else v for v in graph.const]
     for name, k in graph.variables.items():
         if name in bindings:
             values[k] = bindings[name]
@@ -298,7 +298,7 @@ def _inputs_text(graph: Graph, values: list[float], i: int) -> tuple[str, list[t
         if item in seen:
             continue
         seen.append(item)
-        if graph.op[j] is None and graph.leaf[j] is not None:
+        if graph.kind(j) == "constant":
             continue  # a constant shows itself
         parts.append(f"{names[j]} = {format_number(values[j])}")
     return ", ".join(parts), seen

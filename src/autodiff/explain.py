@@ -218,12 +218,12 @@ def explain(result: Result, *, paths: bool = False, max_paths: int = 20,
             continue
         op = g.op[i]
         if op is None:
-            if g.leaf[i] is not None and not _is_number(names[i]):
+            if g.kind(i) == "constant" and not g.is_literal(i):
                 forward.append(ForwardStep(i, names[i], "constant", "", "", values[i]))
             continue
         args = g.args(i)
         expr = _write(g, i, [names[j] for j in args])
-        subst = _write(g, i, [names[j] if _is_number(names[j]) else fmt(values[j]) for j in args])
+        subst = _write(g, i, [names[j] if g.is_literal(j) else fmt(values[j]) for j in args])
         forward.append(ForwardStep(i, names[i], op.name, expr, subst, values[i]))
     if names[g.output] != g.output_name:  # J = x, or u = x; J = u: the output is another node
         forward.append(ForwardStep(g.output, g.output_name, "alias", names[g.output],

@@ -5,10 +5,10 @@ arguments are earlier nodes (so the list is in topological order). The lists
 are parallel arrays rather than objects per node, which keeps a 1e6-node graph
 small and the evaluation loops tight:
 
-    op[i]    the Op row for an operation node, None for a leaf
+    op[i]    the Op row for an operation node, None for a leaf (an input or a constant)
     arg0[i]  its first argument's index (-1 for a leaf)
     arg1[i]  its second argument's index (-1 for a leaf or a unary operation)
-    leaf[i]  a constant's value; None for a variable or an operation
+    const[i] a constant's value; None for an input variable or an operation
     active   active[i] is 1 when node i depends on a variable (only such
              nodes have adjoints, and only edges from them local factors)
 
@@ -34,19 +34,19 @@ class Graph:
     """A program lowered to a DAG. See the module docstring for the layout."""
 
     def __init__(self, *, op: Optional[list[Optional[Op]]] = None, arg0: Optional[list[int]] = None,
-                 arg1: Optional[list[int]] = None, leaf: Optional[list[Optional[float]]] = None,
-                 active: Optional[bytearray] = None, given: Optional[dict[int, str]] = None,
+                 arg1: Optional[list[int]] = None, const: Optional[list[Optional[float]]] = None,
+                 active: Optional[bytearray] = None, labels: Optional[dict[int, str]] = None,
                  variables: Optional[dict[str, int]] = None, assigned: Optional[dict[str, int]] = None,
                  output: int = -1, output_name: str = "", text: str = "", statements: int = 0) -> None:
         self.op: list[Optional[Op]] = [] if op is None else op
         self.arg0: list[int] = [] if arg0 is None else arg0
         self.arg1: list[int] = [] if arg1 is None else arg1
-        self.leaf: list[Optional[float]] = [] if leaf is None else leaf
+        self.const: list[Optional[float]] = [] if const is None else const
         self.active: bytearray = bytearray() if active is None else active
         #: node index -> the name the program gave it (constants, assigned
         #: statements); variables are named by `variables`, other operation
         #: nodes get generated names
-        self.given: dict[int, str] = {} if given is None else given
+        self.labels: dict[int, str] = {} if labels is None else labels
         #: variable name -> node index, in order of first use
         self.variables: dict[str, int] = {} if variables is None else variables
         #: assigned name -> node index, in statement order (several names may
@@ -74,15 +74,15 @@ class Graph:
         """Every node's name: the program's, else t1, t2, ... in order,
         skipping names the program uses. Computed once, on demand."""
         if self._names is None:
-            taken = set(self.given.values()) | set(self.assigned) | set(self.variables)
+            taken = set(self.labels.values()) | set(self.assigned) | set(self.variables)
             names: list[str] = []
             k = 0
-            given = dict(self.given)
-            given.update((i, name) for name, i in self.variables.items())
-            leaf = self.leaf
+            labelled = dict(self.labels)
+            labelled.update((i, name) for name, i in self.variables.items())
+            const = self.const
             for i in range(len(self.op)):
-                name = given.get(i)
-                value = leaf[i]
+                name = labelled.get(i)
+                value = const[i]
                 if name is None and value is not None:
                     name = format_number(value)  # a literal constant is named by its value
                 if name is None:
@@ -94,6 +94,17 @@ class Graph:
             self._names = names
         return self._names
 
+    def kind(self, i: int) -> str:
+        """What node i is: "input" (a variable), "constant" or "operation"."""
+        if self.op[i] is not None:
+            return "operation"
+        return "input" if self.const[i] is None else "constant"
+
+    def is_literal(self, i: int) -> bool:
+        """A numeric constant written in the program (3, -2.5), named by its
+        value; pi and e are constants with names of their own."""
+        return self.op[i] is None and self.const[i] is not None and i not in self.labels
+
     def args(self, i: int) -> tuple[int, ...]:
         a, b = self.arg0[i], self.arg1[i]
         return () if a < 0 else ((a,) if b < 0 else (a, b))
@@ -103,7 +114,7 @@ class Graph:
         names = names if names is not None else self.names()
         op = self.op[i]
         if op is None:
-            return "input" if self.leaf[i] is None else "constant"
+            return self.kind(i)
         parts = [names[j] for j in self.args(i)]
         return write_op(op, parts)
 
@@ -169,10 +180,10 @@ class Graph:
                 g.op.append(self.op[i])
                 g.arg0.append(new[a] if a >= 0 else -1)
                 g.arg1.append(new[b] if b >= 0 else -1)
-                g.leaf.append(self.leaf[i])
+                g.const.append(self.const[i])
                 g.active.append(self.active[i])
-                if i in self.given:
-                    g.given[new[i]] = self.given[i]
+                if i in self.labels:
+                    g.labels[new[i]] = self.labels[i]
         g.variables = {v: new[i] for v, i in self.variables.items()}
         g.assigned = {v: new[i] for v, i in self.assigned.items() if new[i] >= 0}
         g.output = new[out]
@@ -190,7 +201,7 @@ class Graph:
         return self._output_variables
 
 
-_FIELDS = ("op", "arg0", "arg1", "leaf", "active", "given", "variables", "assigned", "output",
+_FIELDS = ("op", "arg0", "arg1", "const", "active", "labels", "variables", "assigned", "output",
            "output_name", "text", "statements")
 
 
@@ -256,7 +267,7 @@ class Builder:
         g.op.append(None)
         g.arg0.append(-1)
         g.arg1.append(-1)
-        g.leaf.append(value)
+        g.const.append(value)
         g.active.append(value is None)
         return i
 
@@ -267,7 +278,7 @@ class Builder:
         if i is None:
             i = self.consts[value] = self._leaf(value)
             if name is not None:
-                self.g.given[i] = name
+                self.g.labels[i] = name
         return i
 
     def number(self, tok: Any) -> int:
@@ -294,7 +305,7 @@ class Builder:
         g.op.append(None)
         g.arg0.append(-1)
         g.arg1.append(-1)
-        g.leaf.append(None)
+        g.const.append(None)
         g.active.append(1)
         return i
 
@@ -303,7 +314,7 @@ class Builder:
     def operation(self, op: Op, kept: tuple[int, ...]) -> Callable[[list[Any]], int]:
         """A reducer for an operator rule: children -> the (shared) node."""
         g = self.g
-        cse, ops, arg0, arg1, leaf, act = self.cse, g.op, g.arg0, g.arg1, g.leaf, g.active
+        cse, ops, arg0, arg1, const, act = self.cse, g.op, g.arg0, g.arg1, g.const, g.active
         if op is _NEG:
             (k,) = kept
             return lambda c: self.neg(c[k])
@@ -320,7 +331,7 @@ class Builder:
                 ops.append(op)
                 arg0.append(a)
                 arg1.append(b)
-                leaf.append(None)
+                const.append(None)
                 act.append(act[a] | act[b])
             return i
 
@@ -335,15 +346,15 @@ class Builder:
             g.op.append(op)
             g.arg0.append(a)
             g.arg1.append(b)
-            g.leaf.append(None)
+            g.const.append(None)
             act = g.active
             act.append(act[a] | act[b] if b >= 0 else act[a])
         return i
 
     def neg(self, a: int) -> int:
         g = self.g
-        value = g.leaf[a]
-        if value is not None and value > 0.0 and a not in g.given:
+        value = g.const[a]
+        if value is not None and value > 0.0 and a not in g.labels:
             return self._const(-value)  # -3 is the constant -3 (but -pi is an operation on pi)
         return self._node(_NEG, a)
 
@@ -392,8 +403,8 @@ class Builder:
                                 self.text, _first_use(self.text, name), kind="name")
         g.assigned[name] = node
         self.assign_pos[name] = tok.start()
-        if g.op[node] is not None and node not in g.given:
-            g.given[node] = name
+        if g.op[node] is not None and node not in g.labels:
+            g.labels[node] = name
         self.statements.append(name)
 
     def bare(self, node: int) -> None:
@@ -423,8 +434,8 @@ class Builder:
                                     "already uses f; give it a name (`J = ...`)", self.text,
                                     self.bare_pos, kind="name")
             g.assigned["f"] = node
-            if g.op[node] is not None and node not in g.given:
-                g.given[node] = "f"
+            if g.op[node] is not None and node not in g.labels:
+                g.labels[node] = "f"
             last = "f"
         g.output = g.assigned[last]
         g.output_name = last
@@ -459,7 +470,7 @@ _ATOM = 5
 def _prec(g: Graph, i: int) -> int:
     op = g.op[i]
     if op is None:
-        value = g.leaf[i]
+        value = g.const[i]
         return 3 if value is not None and value < 0 else _ATOM  # -3 reads as a unary minus
     return _PREC.get(op.name, _ATOM) if op.symbol else _ATOM
 

@@ -56,7 +56,7 @@ def result_dict(result: Result, *, nodes: bool = True) -> dict[str, Any]:
             op = g.op[i]
             node: dict[str, Any] = {"name": names[i]}
             if op is None:
-                node["op"] = "input" if g.leaf[i] is None else "constant"
+                node["op"] = g.kind(i)
                 node["expression"] = names[i]
                 node["inputs"] = []
             else:

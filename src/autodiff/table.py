@@ -20,7 +20,7 @@ MARK = "†"
 
 def _table_rows(result: Result) -> list[int]:
     g = result.graph
-    return [i for i in node_rows(result) if not (g.op[i] is None and g.leaf[i] is not None)]
+    return [i for i in node_rows(result) if g.kind(i) != "constant"]
 
 
 def result_table(result: Result, *, digits: Optional[int] = None,

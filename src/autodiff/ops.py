@@ -62,14 +62,20 @@ class Partial:
     point where the derivative does not exist; `undefined` says why `fn` may
     be undefined where the value is not (for the error message)."""
 
-    __slots__ = ("fn", "formula", "kink", "const", "arg", "of_x", "is_out", "py", "undefined")
+    __slots__ = ("fn", "formula", "kink", "const", "arg", "of_x", "is_out", "py", "undefined",
+                 "expr")
 
     def __init__(self, fn: Callable[..., float], formula: str, kink: Kink = None, *,
                  const: Optional[float] = None, arg: Optional[int] = None,
                  of_x: Optional[Callable[[float], float]] = None, is_out: bool = False,
-                 py: Optional[str] = None, undefined: str = "") -> None:
+                 py: Optional[str] = None, undefined: str = "", expr: Optional[str] = None) -> None:
         self.fn = fn
         self.formula = formula
+        #: the rule as an expression of the language over the parameters, for
+        #: derivatives built as graphs (`autodiff diff`, `codegen`); the
+        #: formula unless the formula is written outside the language or a
+        #: form without cancellation or overflow is worth spelling out
+        self.expr = formula if expr is None else expr
         self.kink = kink
         self.const = const
         self.arg = arg
@@ -133,14 +139,14 @@ class Op:
 
     __slots__ = ("name", "params", "value", "partials", "domain", "symbol", "doc", "py", "finite",
                  "tex", "error", "hint", "local0", "local1", "local_of_x", "has_kinks", "index",
-                 "form", "const1")
+                 "form", "const1", "spell")
 
     def __init__(self, name: str, params: tuple[str, ...], value: Callable[..., float],
                  partials: tuple[Partial, ...], domain: str = "", symbol: str = "",
                  doc: str = "", *, py: Optional[str] = None, finite: bool = False,
                  tex: Optional[str] = None,
                  error: Optional[Callable[[list[float], Exception], Optional[tuple[str, str]]]] = None,
-                 hint: str = "") -> None:
+                 hint: str = "", spell: Optional[dict[str, str]] = None) -> None:
         assert len(partials) == len(params), name
         self.name = name
         self.params = params
@@ -154,6 +160,7 @@ class Op:
         self.tex = tex if tex is not None else r"\operatorname{" + name.replace("_", r"\_") + "}"
         self.error = error
         self.hint = hint
+        self.spell: dict[str, str] = {} if spell is None else spell
         # Derived once, for the evaluation loops.
         self.local0 = partials[0].fn
         self.local1 = partials[1].fn if len(partials) > 1 else None
@@ -302,9 +309,73 @@ SOURCE_NAMES: dict[str, Callable[..., float]] = {"sigmoid": _sigmoid}
 
 def _unary(name: str, value: Callable[[float], float], d: Callable[[float, float], float],
            formula: str, domain: str = "", doc: str = "", kink: Kink = None, *,
-           py: Optional[str] = None, finite: bool = False, tex: Optional[str] = None) -> Op:
-    return Op(name, ("x",), value, (Partial(d, formula, kink, py=py),), domain, doc=doc,
-              finite=finite, tex=tex)
+           py: Optional[str] = None, finite: bool = False, tex: Optional[str] = None,
+           expr: Optional[str] = None, spell: Optional[dict[str, str]] = None) -> Op:
+    return Op(name, ("x",), value, (Partial(d, formula, kink, py=py, expr=expr),), domain, doc=doc,
+              finite=finite, tex=tex, spell=spell)
+
+
+#: the languages `autodiff codegen` writes
+SPELL_TARGETS = ("python", "numpy", "c", "javascript")
+
+
+def _infix(symbol: str) -> dict[str, str]:
+    return {t: "{0} " + symbol + " {1}" for t in SPELL_TARGETS}
+
+
+def _lib(name: str, arity: int = 1, *, numpy: Optional[str] = None, c: Optional[str] = None,
+         js: Optional[str] = None) -> dict[str, str]:
+    """A function each target's math library has: math.NAME, np.NAME, NAME
+    from <math.h>, Math.NAME."""
+    args = ", ".join("{" + str(k) + "}" for k in range(arity))
+    return {"python": f"math.{name}({args})", "numpy": f"np.{numpy or name}({args})",
+            "c": f"{c or name}({args})", "javascript": f"Math.{js or name}({args})"}
+
+
+def _helper(name: str) -> dict[str, str]:
+    """A function of SPELL_HELPERS, emitted in the generated code's prelude."""
+    return {t: f"ad_{name}({{0}})" for t in SPELL_TARGETS}
+
+
+#: helper functions the spellings call, per target: emitted once, only when used
+SPELL_HELPERS: dict[str, dict[str, str]] = {
+    "python": {
+        "ad_sigmoid": "def ad_sigmoid(x):\n"
+                      "    if x >= 0.0:\n"
+                      "        return 1.0 / (1.0 + math.exp(-x))\n"
+                      "    z = math.exp(x)\n"
+                      "    return z / (1.0 + z)\n",
+        "ad_softplus": "def ad_softplus(x):\n"
+                       "    return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))\n",
+    },
+    "numpy": {
+        "ad_sigmoid": "def ad_sigmoid(x):\n"
+                      "    z = np.exp(-np.abs(x))\n"
+                      "    return np.where(x >= 0.0, 1.0 / (1.0 + z), z / (1.0 + z))\n",
+        "ad_softplus": "def ad_softplus(x):\n"
+                       "    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))\n",
+    },
+    "c": {
+        "ad_sigmoid": "static double ad_sigmoid(double x) {\n"
+                      "    if (x >= 0.0) return 1.0 / (1.0 + exp(-x));\n"
+                      "    double z = exp(x);\n"
+                      "    return z / (1.0 + z);\n"
+                      "}\n",
+        "ad_softplus": "static double ad_softplus(double x) {\n"
+                       "    return (x > 0.0 ? x : 0.0) + log1p(exp(-fabs(x)));\n"
+                       "}\n",
+    },
+    "javascript": {
+        "ad_sigmoid": "function ad_sigmoid(x) {\n"
+                      "  if (x >= 0) return 1 / (1 + Math.exp(-x));\n"
+                      "  const z = Math.exp(x);\n"
+                      "  return z / (1 + z);\n"
+                      "}\n",
+        "ad_softplus": "function ad_softplus(x) {\n"
+                       "  return (x > 0 ? x : 0) + Math.log1p(Math.exp(-Math.abs(x)));\n"
+                       "}\n",
+    },
+}
 
 
 # ---------------------------------------------------------------- the table
@@ -317,85 +388,100 @@ def _unary(name: str, value: Callable[[float], float], d: Callable[[float, float
 OPS: tuple[Op, ...] = (
     # -- arithmetic operators
     Op("add", ("x", "y"), operator.add, (Partial.constant(1.0), Partial.constant(1.0)),
-       symbol="+", doc="x + y", py="{0} + {1}"),
+       symbol="+", doc="x + y", py="{0} + {1}", spell=_infix("+")),
     Op("sub", ("x", "y"), operator.sub, (Partial.constant(1.0), Partial.constant(-1.0)),
-       symbol="-", doc="x - y", py="{0} - {1}"),
+       symbol="-", doc="x - y", py="{0} - {1}", spell=_infix("-")),
     Op("mul", ("x", "y"), operator.mul, (Partial.argument(1, "y"), Partial.argument(0, "x")),
-       symbol="*", doc="x * y", py="{0} * {1}"),
+       symbol="*", doc="x * y", py="{0} * {1}", spell=_infix("*")),
     Op("div", ("x", "y"), operator.truediv,
        (Partial(lambda x, y, out: 1.0 / y, "1/y", py="1.0 / {1}"),
-        Partial(lambda x, y, out: -out / y, "-x/y^2", py="-{out} / {1}")),
-       domain="y != 0", symbol="/", doc="x / y", py="{0} / {1}"),
+        Partial(lambda x, y, out: -out / y, "-x/y^2", py="-{out} / {1}", expr="-(x/y)/y")),
+       domain="y != 0", symbol="/", doc="x / y", py="{0} / {1}", spell=_infix("/")),
     Op("pow", ("x", "y"), _pow,
        (Partial(_pow_dx, "y*x^(y-1)", _pow_kink_x), Partial(_pow_dy, "x^y*log(x)", _pow_kink_y,
                 undefined="it needs log of the negative base")),
        domain="x > 0, or x = 0 with y >= 0, or x < 0 with y an integer",
-       symbol="^", doc="x ^ y, x ** y, pow(x, y)", finite=True, error=_pow_error),
+       symbol="^", doc="x ^ y, x ** y, pow(x, y)", finite=True, error=_pow_error,
+       spell=_lib("pow", 2, numpy="power")),
     Op("neg", ("x",), operator.neg, (Partial.constant(-1.0),), symbol="-", doc="-x", py="-{0}",
-       finite=True),
+       finite=True, spell={t: "-{0}" for t in SPELL_TARGETS}),
     # -- exponentials and logarithms
     Op("exp", ("x",), math.exp, (Partial.output("exp(x)"),), finite=True, tex=r"\exp",
        hint="log(1 + exp(x)) is softplus(x), and log(1 + y) is log1p(y): both stay finite where "
-            "exp overflows"),
+            "exp overflows", spell=_lib("exp")),
     Op("expm1", ("x",), math.expm1, (Partial.function_of_x(math.exp, "exp(x)"),),
-       doc="exp(x) - 1, exact near 0", finite=True),
+       doc="exp(x) - 1, exact near 0", finite=True, spell=_lib("expm1")),
     _unary("log", math.log, lambda x, out: 1.0 / x, "1/x", "x > 0", doc="natural logarithm",
-           py="1.0 / {0}", finite=True, tex=r"\log"),
+           py="1.0 / {0}", finite=True, tex=r"\log", spell=_lib("log")),
     Op("log", ("x", "b"), _log_base,
        (Partial(lambda x, b, out: 1.0 / (x * math.log(b)), "1/(x*log(b))"),
-        Partial(lambda x, b, out: -out / (b * math.log(b)), "-log(x)/(b*log(b)^2)")),
+        Partial(lambda x, b, out: -out / (b * math.log(b)), "-log(x)/(b*log(b)^2)",
+                expr="-log(x, b)/(b*log(b))")),
        domain="x > 0, b > 0, b != 1", doc="log(x, b): logarithm to base b", finite=True,
-       tex=r"\log", error=_log_base_error),
+       tex=r"\log", error=_log_base_error,
+       spell={"python": "math.log({0}) / math.log({1})", "numpy": "np.log({0}) / np.log({1})",
+              "c": "log({0}) / log({1})", "javascript": "Math.log({0}) / Math.log({1})"}),
     _unary("log1p", math.log1p, lambda x, out: 1.0 / (1.0 + x), "1/(1+x)", "x > -1",
-           doc="log(1 + x), exact near 0", finite=True),
+           doc="log(1 + x), exact near 0", finite=True, spell=_lib("log1p")),
     _unary("log2", math.log2, lambda x, out: 1.0 / (x * _LN2), "1/(x*log(2))", "x > 0", finite=True,
-           tex=r"\log_2"),
+           tex=r"\log_2", spell=_lib("log2")),
     _unary("log10", math.log10, lambda x, out: 1.0 / (x * _LN10), "1/(x*log(10))", "x > 0",
-           finite=True, tex=r"\log_{10}"),
-    _unary("sqrt", math.sqrt, lambda x, out: 0.5 / out, "1/(2*sqrt(x))", "x >= 0", finite=True),
+           finite=True, tex=r"\log_{10}", spell=_lib("log10")),
+    _unary("sqrt", math.sqrt, lambda x, out: 0.5 / out, "1/(2*sqrt(x))", "x >= 0", finite=True,
+           expr="0.5/sqrt(x)", spell=_lib("sqrt")),
     # -- piecewise
-    _unary("abs", abs, _sign0, "sign(x)", kink=_at_zero("abs'(0) = 0"), finite=True),
+    _unary("abs", abs, _sign0, "sign(x)", kink=_at_zero("abs'(0) = 0"), finite=True,
+           spell={"python": "abs({0})", "numpy": "np.abs({0})", "c": "fabs({0})",
+                  "javascript": "Math.abs({0})"}),
     _unary("relu", _relu, lambda x, out: 1.0 if x > 0.0 else 0.0, "(x > 0 ? 1 : 0)",
-           doc="max(x, 0)", kink=_at_zero("relu'(0) = 0"), finite=True),
+           doc="max(x, 0)", kink=_at_zero("relu'(0) = 0"), finite=True,
+           spell={"python": "({0} if {0} > 0.0 else 0.0)", "numpy": "np.maximum({0}, 0.0)",
+                  "c": "({0} > 0.0 ? {0} : 0.0)", "javascript": "({0} > 0 ? {0} : 0)"}),
     Op("min", ("x", "y"), min,
        (Partial(lambda x, y, out: 1.0 if x < y else (0.5 if x == y else 0.0), "(x < y ? 1 : 0)", _tie),
         Partial(lambda x, y, out: 1.0 if y < x else (0.5 if x == y else 0.0), "(y < x ? 1 : 0)", _tie)),
-       finite=True, tex=r"\min"),
+       finite=True, tex=r"\min", spell=_lib("min", 2, numpy="minimum", c="fmin")),
     Op("max", ("x", "y"), max,
        (Partial(lambda x, y, out: 1.0 if x > y else (0.5 if x == y else 0.0), "(x > y ? 1 : 0)", _tie),
         Partial(lambda x, y, out: 1.0 if y > x else (0.5 if x == y else 0.0), "(y > x ? 1 : 0)", _tie)),
-       finite=True, tex=r"\max"),
+       finite=True, tex=r"\max", spell=_lib("max", 2, numpy="maximum", c="fmax")),
     # -- trigonometric
     Op("sin", ("x",), math.sin, (Partial.function_of_x(math.cos, "cos(x)"),), finite=True,
-       tex=r"\sin"),
+       tex=r"\sin", spell=_lib("sin")),
     _unary("cos", math.cos, lambda x, out: -math.sin(x), "-sin(x)", py="-math.sin({0})", finite=True,
-           tex=r"\cos"),
-    _unary("tan", math.tan, lambda x, out: 1.0 + out * out, "1 + tan(x)^2", finite=True, tex=r"\tan"),
+           tex=r"\cos", spell=_lib("cos")),
+    _unary("tan", math.tan, lambda x, out: 1.0 + out * out, "1 + tan(x)^2", finite=True, tex=r"\tan",
+           spell=_lib("tan")),
     # (1 - x)*(1 + x) rather than 1 - x*x: exact near x = ±1, where 1 - x*x loses digits
     _unary("asin", math.asin, lambda x, out: 1.0 / math.sqrt((1.0 - x) * (1.0 + x)),
-           "1/sqrt(1 - x^2)", "-1 <= x <= 1", finite=True, tex=r"\arcsin"),
+           "1/sqrt(1 - x^2)", "-1 <= x <= 1", finite=True, tex=r"\arcsin",
+           expr="1/sqrt((1 - x)*(1 + x))", spell=_lib("asin", numpy="arcsin")),
     _unary("acos", math.acos, lambda x, out: -1.0 / math.sqrt((1.0 - x) * (1.0 + x)),
-           "-1/sqrt(1 - x^2)", "-1 <= x <= 1", finite=True, tex=r"\arccos"),
+           "-1/sqrt(1 - x^2)", "-1 <= x <= 1", finite=True, tex=r"\arccos",
+           expr="-1/sqrt((1 - x)*(1 + x))", spell=_lib("acos", numpy="arccos")),
     _unary("atan", math.atan, lambda x, out: 1.0 / (1.0 + x * x), "1/(1 + x^2)", finite=True,
-           tex=r"\arctan"),
+           tex=r"\arctan", spell=_lib("atan", numpy="arctan")),
     Op("atan2", ("y", "x"), math.atan2,
        (Partial(lambda y, x, out: _over_r2(x, y, x), "x/(x^2 + y^2)"),
         Partial(lambda y, x, out: _over_r2(-y, y, x), "-y/(x^2 + y^2)")),
-       doc="angle of the point (x, y)", finite=True),
+       doc="angle of the point (x, y)", finite=True, spell=_lib("atan2", 2, numpy="arctan2")),
     Op("hypot", ("x", "y"), math.hypot,
        (Partial(lambda x, y, out: x / out, "x/hypot(x, y)"),
         Partial(lambda x, y, out: y / out, "y/hypot(x, y)")),
-       doc="sqrt(x^2 + y^2) without overflow"),
+       doc="sqrt(x^2 + y^2) without overflow", spell=_lib("hypot", 2)),
     # -- hyperbolic and neural-network activations
     Op("sinh", ("x",), math.sinh, (Partial.function_of_x(math.cosh, "cosh(x)"),), finite=True,
-       tex=r"\sinh"),
+       tex=r"\sinh", spell=_lib("sinh")),
     Op("cosh", ("x",), math.cosh, (Partial.function_of_x(math.sinh, "sinh(x)"),), finite=True,
-       tex=r"\cosh"),
-    _unary("tanh", math.tanh, _tanh_d, "1 - tanh(x)^2", finite=True, tex=r"\tanh"),
+       tex=r"\cosh", spell=_lib("cosh")),
+    # (expr: 4e/(1 + e)^2 with e = exp(-2|x|), as the rule, without the cancellation)
+    _unary("tanh", math.tanh, _tanh_d, "1 - tanh(x)^2", finite=True, tex=r"\tanh",
+           expr="4*exp(-2*abs(x))/(1 + exp(-2*abs(x)))^2", spell=_lib("tanh")),
     _unary("sigmoid", _sigmoid, _sigmoid_d, "sigmoid(x)*(1 - sigmoid(x))",
-           doc="1/(1 + exp(-x)), without overflow", py="{out} * sigmoid(-{0})", finite=True),
+           doc="1/(1 + exp(-x)), without overflow", py="{out} * sigmoid(-{0})", finite=True,
+           expr="sigmoid(x)*sigmoid(-x)", spell=_helper("sigmoid")),
     Op("softplus", ("x",), _softplus, (Partial.function_of_x(_sigmoid, "sigmoid(x)"),),
-       doc="log(1 + exp(x)), without overflow", finite=True),
+       doc="log(1 + exp(x)), without overflow", finite=True, spell=_helper("softplus")),
 )
 
 for _index, _op in enumerate(OPS):

@@ -341,6 +341,8 @@ class Derivative:
 
 
 def _identifier(text: str) -> str:
+    if text.isascii() and text.isidentifier():
+        return text
     return "".join(c if c.isalnum() or c == "_" else "_" for c in text)
 
 

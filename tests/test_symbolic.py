@@ -147,7 +147,7 @@ def test_a_100000_deep_program() -> None:
     program = "sin(" * n + "x" + ")" * n
     w = differentiate_symbolically(program)
     text = w.program()
-    assert text.count("\n") == n and len(text) < 40 * n
+    assert text.count("\n") == n - 1 and len(text) < 40 * n
     assert text.startswith("t1 = sin(x)\nt2 = sin(t1)\n")
     last = text[text.rindex("\n", 0, -1) + 1:]
     assert last.startswith("df_dx = cos(sin(t99998))*cos(t99998)*") and last.endswith("*cos(t1)*cos(x)\n")

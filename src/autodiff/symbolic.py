@@ -291,10 +291,11 @@ class Derivative:
 
     def layout(self, name_all: bool = False) -> tuple[list[int], dict[int, str]]:
         """The operation nodes to write as statements, in order, and every
-        named node's name: nodes used more than once (or every operation node,
-        with `name_all`), named after the program where it can."""
+        named node's name: nodes used more than once (or, with `name_all`,
+        every operation node the value or a partial needs), named after the
+        program where it can."""
         dag = self.dag
-        roots = list(self.partials.values())
+        roots = list(self.partials.values()) + ([self.value] if name_all else [])
         uses = [0] * len(dag)
         seen = bytearray(len(dag))
         stack = list(roots)

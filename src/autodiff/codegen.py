@@ -81,6 +81,7 @@ class _Namer:
     def __init__(self, lang: str, taken: set[str]) -> None:
         self.reserved = _RESERVED[lang]
         self.taken = set(taken)
+        self.counter = 0  # the last t<k> handed out
 
     def __call__(self, name: str) -> str:
         assert _IDENT.match(name), name  # names come from the validated graph
@@ -178,9 +179,10 @@ def generate(graph: Graph, lang: str, *, function: str = FUNCTION) -> str:
 
 
 def _fresh(name: _Namer) -> str:
-    k = 1
+    k = name.counter + 1
     while f"t{k}" in name.taken or f"t{k}" in name.reserved:
         k += 1
+    name.counter = k
     return f"t{k}"
 
 

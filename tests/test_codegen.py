@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_sympy_corpus import CORPUS
 
 import autodiff
 from autodiff.codegen import LANGUAGES, codegen, generate
@@ -21,7 +22,6 @@ from autodiff.ops import OPS, SPELL_HELPERS
 from autodiff.symbolic import NotExpressible
 
 from conftest import assert_close
-from test_sympy_corpus import CORPUS
 
 HOSTILE = ("int = return*Math + NaN; main = __import__*double - int + undefined*printf; "
            "ad_sigmoid = sigmoid(main)*M_PI + exports/arguments + math*np*lambda + t1*v__import__; "
@@ -89,7 +89,7 @@ def test_numpy_over_arrays() -> None:
         value, grad = namespace["value_and_gradient"](*args)
         assert value.shape == (3,) and all(g.shape == (3,) for g in grad.values())
         for k in range(3):
-            p = {v: float(a[k]) for v, a in zip(names, args)}
+            p = {v: float(a[k]) for v, a in zip(names, args, strict=False)}
             try:
                 expected(program, p)
             except autodiff.EvaluationError:
@@ -135,10 +135,10 @@ def test_c_with_the_system_compiler(tmp_path: Path) -> None:
     assert built.returncode == 0, built.stderr[-3000:]
     lines = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout.splitlines()
     assert len(lines) == len(runs)
-    for line, (program, point, n) in zip(lines, runs):
+    for line, (program, point, _n) in zip(lines, runs, strict=False):
         numbers = [float(x) for x in line.split()]
         names = variables(program)
-        assert_same(program, point, numbers[0], dict(zip(names, numbers[1:])), "C")
+        assert_same(program, point, numbers[0], dict(zip(names, numbers[1:], strict=False)), "C")
 
 
 def test_javascript_with_node(tmp_path: Path) -> None:

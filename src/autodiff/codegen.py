@@ -31,7 +31,7 @@ from typing import Optional
 from .errors import ProgramError
 from .graph import Graph, program_text
 from .ops import SPELL_HELPERS, SPELL_TARGETS
-from .symbolic import Derivative, derivative
+from .symbolic import derivative
 
 __all__ = ["LANGUAGES", "generate", "codegen", "FUNCTION"]
 
@@ -126,7 +126,8 @@ def generate(graph: Graph, lang: str, *, function: str = FUNCTION) -> str:
     d = derivative(graph)
     order, _ = d.layout(name_all=True)
     dag = d.dag
-    missing = sorted({op.name for op in (dag.op[i] for i in order) if op is not None and lang not in op.spell})
+    missing = sorted({op.name for op in (dag.op[i] for i in order)
+                      if op is not None and lang not in op.spell})
     if missing:
         raise ProgramError(f"codegen --lang {lang} cannot write {', '.join(missing)} yet "
                            f"(the operations table has no {lang} spelling for it)")
@@ -206,9 +207,10 @@ def _assemble(lang: str, graph: Graph, wrt: list[str], function: str, params: li
             lines += [h, ""]
         gradient = ", ".join(f'"{v}": {grads[v]}' for v in wrt)
         lines.append(f"def {function}({', '.join(params)}):")
-        what = "floats" if lang == "python" else "arrays (or floats), broadcast together"
-        lines.append(f'    """{out} and its gradient at one point: ({out}, {{variable: d{out}/d(variable)}});')
-        lines.append(f'    the arguments are {what}."""')
+        what = "at one point (floats)" if lang == "python" else \
+            "at many points (arrays, or floats, broadcast together)"
+        lines.append(f'    """{out} and its gradient {what}:')
+        lines.append(f'    returns ({out}, {{variable: d{out}/d(variable)}})."""')
         if lang == "numpy":
             for p in params:
                 lines.append(f"    {p} = np.asarray({p}, dtype=np.float64)")

@@ -205,7 +205,7 @@ def local_factor_template(op: Op, k: int) -> Graph:
 
 def _instantiate(dag: Dag, t: Graph, args: tuple[int, ...], params: tuple[str, ...]) -> int:
     """The template `t` with the row's parameters replaced by `args`."""
-    bound = dict(zip(params, args))
+    bound = dict(zip(params, args, strict=False))
     names = t.labels
     node = [-1] * len(t.op)
     for i in range(t.output + 1):

@@ -28,7 +28,7 @@ import math
 import re
 from typing import Optional
 
-from .errors import ProgramError
+from .errors import ProgramError, UsageProblem, escape_text
 from .graph import Graph, program_text
 from .ops import SPELL_HELPERS, SPELL_TARGETS
 from .symbolic import derivative
@@ -122,7 +122,9 @@ def generate(graph: Graph, lang: str, *, function: str = FUNCTION) -> str:
     output depends on (a selected graph, as `Graph.select` returns)."""
     if lang not in LANGUAGES:
         raise ProgramError(f"unknown language {lang}; choose one of {', '.join(LANGUAGES)}")
-    assert _IDENT.match(function), function
+    if not _IDENT.match(function) or function in _RESERVED[lang] or function.startswith(("_", "ad_")):
+        raise UsageProblem(f"the function name {escape_text(function, 60)} is not an identifier "
+                           f"free to use in {lang}")
     d = derivative(graph)
     order, _ = d.layout(name_all=True)
     dag = d.dag

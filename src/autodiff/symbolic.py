@@ -40,6 +40,12 @@ _NEG, _POW = OPERATORS["neg"], OPERATORS["pow"]
 _FOLDED = {_ADD, _SUB, _MUL, _DIV, _NEG, _POW}  # rows whose constant instances are folded
 
 
+def _alias() -> Optional[Op]:
+    from . import graph
+
+    return getattr(graph, "ALIAS", None)  # a second name for a node: `w = u`
+
+
 class NotExpressible(ProgramError):
     """A local derivative that the language cannot (yet) write."""
 
@@ -174,23 +180,37 @@ class Dag:
 
 # ---------------------------------------------------------------- local factors
 
-_TEMPLATES: dict[tuple[int, int], Any] = {}
+_TEMPLATES: dict[tuple[int, int, int], Any] = {}
 
 
-def local_factor_template(op: Op, k: int) -> Graph:
+def local_factor_template(op: Op, k: int, n: int = 0) -> Graph:
     """The row's local derivative with respect to argument k, `Partial.expr`
     parsed once: a graph over the row's parameter names. Raises
-    NotExpressible when the expression is not written in the language."""
-    key = (op.index, k)
+    NotExpressible when the expression is not written in the language.
+
+    A row of any number of arguments (`op.variadic`, n of them here) writes
+    the factor of argument k once for all k (`each_formula`, over {k}, {n} and
+    {args}); the template is that formula with {k} the parameter `xk` and
+    name({args}) the node's own value, the parameter `out`: hypot's
+    ``{k}/hypot({args})`` is ``xk/out``."""
+    variadic = getattr(op, "variadic", False)
+    key = (op.index, -1 if variadic else k, n if variadic else 0)
     t = _TEMPLATES.get(key)
     if t is None:
         from .errors import AutodiffError
         from .parser import parse
 
-        expr = op.partials[k].expr
+        if variadic:
+            expr = getattr(op, "each_formula", "?")
+            expr = expr.replace(f"{op.name}({{args}})", "out").replace("{k}", "xk")
+            expr = expr.replace("{n}", str(n))
+            params: tuple[str, ...] = ("xk", "out")
+        else:
+            expr = op.partials[k].expr
+            params = op.params
         try:
             t = parse(expr).select(None)
-            unknown = set(t.variables) - set(op.params)
+            unknown = set(t.variables) - set(params)
             if unknown:
                 raise ProgramError(f"unknown names {name_list(sorted(unknown))}")
         except AutodiffError:
@@ -198,8 +218,9 @@ def local_factor_template(op: Op, k: int) -> Graph:
         _TEMPLATES[key] = t
     if isinstance(t, str):
         what = op.symbol or op.name
+        wrt = f"x{k + 1}" if variadic else op.params[k]
         raise NotExpressible(f"the derivative of {what} cannot be written in autodiff's language "
-                             f"yet (its rule is {t}, with respect to {op.params[k]})")
+                             f"yet (its rule is {t}, with respect to {wrt})")
     return t
 
 
@@ -376,6 +397,7 @@ def derivative(graph: Graph, wrt: Optional[list[str]] = None) -> Derivative:
     node = [-1] * len(graph.op)
     proposed: dict[int, str] = {}
     labelled: set[int] = set()
+    alias = _alias()
     for name, i in graph.variables.items():
         node[i] = dag.variable(name)
     for i in range(out + 1):
@@ -386,7 +408,10 @@ def derivative(graph: Graph, wrt: Optional[list[str]] = None) -> Derivative:
                 label = labels.get(i)
                 node[i] = dag.constant(value, label if label in CONSTANTS else None)
             continue
-        node[i] = dag.node(op, tuple(node[j] for j in graph.args(i)))
+        if op is alias:
+            node[i] = node[graph.args(i)[0]]
+        else:
+            node[i] = dag.node(op, tuple(node[j] for j in graph.args(i)))
         if dag.op[node[i]] is not None and node[i] not in proposed:
             proposed[node[i]] = _identifier(gnames[i])
             if i in labels and graph.statements > 1:
@@ -417,10 +442,17 @@ def derivative(graph: Graph, wrt: Optional[list[str]] = None) -> Derivative:
             proposed[a] = dname + _identifier(gnames[i])
         args = graph.args(i)
         argnodes = tuple(node[j] for j in args)
+        variadic = getattr(op, "variadic", False)
         for k, j in enumerate(args):
             if not active[j]:
                 continue
-            factor = _instantiate(dag, local_factor_template(op, k), argnodes, op.params)
+            if op is alias:
+                factor = dag.constant(1.0)
+            elif variadic:
+                each = local_factor_template(op, k, len(args))
+                factor = _instantiate(dag, each, (argnodes[k], node[i]), ("xk", "out"))
+            else:
+                factor = _instantiate(dag, local_factor_template(op, k), argnodes, op.params)
             contributions.setdefault(j, []).append(_times(dag, a, factor))
     partials = {v: adjoint.get(graph.variables[v], zero) for v in wrt}
     return Derivative(graph, dag, node[out], partials, proposed, forward_end, labelled)
@@ -448,7 +480,7 @@ def write(dag: Dag, root: int, names: dict[int, str]) -> str:
         op = dag.op[j]
         if op is None:
             return _ATOM
-        return _PREC.get(op.name, _ATOM) if op.symbol else _ATOM
+        return _PREC.get(op.name, 0) if op.symbol else _ATOM
 
     def wrap(j: int, need: int) -> list[Any]:
         return [j] if prec(j) >= need else ["(", j, ")"]
@@ -478,13 +510,13 @@ def write(dag: Dag, root: int, names: dict[int, str]) -> str:
             parts = ["-", *wrap(args[0], 3)]
         else:
             a, b = args
-            p = _PREC[op.name]
+            p = _PREC.get(op.name, 0)  # (0: a comparison, which does not chain)
             sym = _TIGHT.get(op.name)
             sym = sym if sym is not None else f" {op.symbol} "
             if op.name == "pow":
                 parts = [*wrap(a, _ATOM), sym, *wrap(b, 3)]
             else:
-                parts = [*wrap(a, p), sym, *wrap(b, p + 1)]
+                parts = [*wrap(a, p + (p == 0)), sym, *wrap(b, p + 1)]
         stack.extend(reversed(parts))
     return "".join(out)
 

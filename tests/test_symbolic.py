@@ -215,3 +215,12 @@ def test_no_nan_or_inf_constants() -> None:
     g = autodiff.parse(w.program()).select(w.statements["x"])
     with pytest.raises(autodiff.EvaluationError):
         autodiff.evaluate(g, {})
+
+
+def test_made_up_names_keep_clear_of_the_programs() -> None:
+    # the adjoint of u would be dJ_du, which the program already uses
+    program = "u = x*y; dJ_du = x + 1; J = sin(u) + dJ_du*u + dJ_du_"
+    w = differentiate_symbolically(program)
+    names = [n for n, _ in w.intermediates]
+    assert names == ["u", "dJ_du", "dJ_du__"], w.program()
+    check_program(program, {"x": 0.6, "y": -1.5, "dJ_du_": 2.0})

@@ -283,6 +283,8 @@ class Derivative:
                  names: dict[int, str], forward_end: int, labelled: set[int]) -> None:
         #: forward nodes the program named (other than a one-statement output)
         self.labelled = labelled
+        #: nodes whose proposed name is their name in the program (not made up)
+        self.own: set[int] = set()
         self.graph = graph
         self.dag = dag
         self.value = value
@@ -352,9 +354,12 @@ class Derivative:
         used: set[str] = set()
         for i in order:
             name = self.names.get(i)
+            if name is not None and i not in self.own:  # dJ_du, c_2 (for c#2): made up, so
+                while name in taken or name in used:    # kept clear of the program's names
+                    name += "_"
             if name is None or name in used:
                 k += 1
-                while f"t{k}" in taken:
+                while f"t{k}" in taken or f"t{k}" in used:
                     k += 1
                 name = f"t{k}"
             used.add(name)
@@ -397,6 +402,7 @@ def derivative(graph: Graph, wrt: Optional[list[str]] = None) -> Derivative:
     node = [-1] * len(graph.op)
     proposed: dict[int, str] = {}
     labelled: set[int] = set()
+    own: set[int] = set()  # nodes proposed under their own program name
     alias = _alias()
     for name, i in graph.variables.items():
         node[i] = dag.variable(name)
@@ -414,6 +420,8 @@ def derivative(graph: Graph, wrt: Optional[list[str]] = None) -> Derivative:
             node[i] = dag.node(op, tuple(node[j] for j in graph.args(i)))
         if dag.op[node[i]] is not None and node[i] not in proposed:
             proposed[node[i]] = _identifier(gnames[i])
+            if proposed[node[i]] == gnames[i]:
+                own.add(node[i])
             if i in labels and graph.statements > 1:
                 labelled.add(node[i])
     forward_end = len(dag)
@@ -455,7 +463,9 @@ def derivative(graph: Graph, wrt: Optional[list[str]] = None) -> Derivative:
                 factor = _instantiate(dag, local_factor_template(op, k), argnodes, op.params)
             contributions.setdefault(j, []).append(_times(dag, a, factor))
     partials = {v: adjoint.get(graph.variables[v], zero) for v in wrt}
-    return Derivative(graph, dag, node[out], partials, proposed, forward_end, labelled)
+    d = Derivative(graph, dag, node[out], partials, proposed, forward_end, labelled)
+    d.own = own
+    return d
 
 
 # ---------------------------------------------------------------- writing it

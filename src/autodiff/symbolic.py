@@ -7,7 +7,7 @@ the local factor of each edge is the row's `Partial.expr` (a formula of the
 language, parsed once per row) with the node's arguments substituted; the
 node's adjoint times that factor is added to the argument's adjoint. Every
 node is made through one constructor that simplifies as it goes (constant
-folding of literals, x*1, x+0, x*0, x^1, x^0, -(-x), x + -y) and shares
+folding of literals, x*1, x+0, x*0, x^1, x^0, -(-x), x + -y, x + x) and shares
 identical nodes (the factor `exp(x)` of exp is the forward node itself), so
 the result is a DAG of at most a few nodes per edge of the program: a shared
 subexpression stays shared, never expanded into a tree.
@@ -131,6 +131,8 @@ class Dag:
                 return self.node(_SUB if op is _ADD else _ADD, (a, self.args[b][0]))
             if op is _ADD and self.op[a] is _NEG:  # -x + y = y - x
                 return self.node(_SUB, (b, self.args[a][0]))
+            if op is _ADD and a == b:  # x + x = 2*x, exactly
+                return self.node(_MUL, (self.constant(2.0), a))
         elif op is _MUL:
             a, b = args
             va, vb = values

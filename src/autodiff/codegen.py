@@ -80,6 +80,9 @@ class _Namer:
 
     def __init__(self, lang: str, taken: set[str]) -> None:
         self.reserved = _RESERVED[lang]
+        # (<math.h> macro families, in any mode: FP_*, M_*, MATH_*, HUGE*, ...)
+        self.prefixes = ("FP_", "M_", "MATH_", "HUGE", "MAXFLOAT", "X_TLOSS", "DBL_", "FLT_") \
+            if lang == "c" else ("\0",)
         self.taken = set(taken)
         self.counter = 0  # the last t<k> handed out
 
@@ -89,8 +92,10 @@ class _Namer:
             name = "v" + name
         if name.startswith("ad_"):
             name = "v" + name
-        while name in self.reserved or name in self.taken:
-            name += "_"
+        while name in self.reserved or name in self.taken or name.startswith(self.prefixes):
+            name += "_" if not name.startswith(self.prefixes) else ""
+            if name.startswith(self.prefixes):
+                name = "v" + name
         self.taken.add(name)
         return name
 

@@ -26,6 +26,9 @@ def grad(program: str, **point: float) -> tuple[float, dict[str, float], dict[in
     ("ceil(x)", dict(x=2.1), 3, dict(x=0), False),
     ("trunc(x)", dict(x=-2.7), -2, dict(x=0), False),
     ("trunc(x)", dict(x=5), 5, dict(x=0), True),
+    ("trunc(x)", dict(x=0), 0, dict(x=0), False),        # continuous at 0
+    ("floor(x)", dict(x=0), 0, dict(x=0), True),
+    ("x % y", dict(x=0.3, y=0.7), 0.3, dict(x=1, y=0), False),
     ("round(x)", dict(x=2.5), 2, dict(x=0), True),      # half to even
     ("round(x)", dict(x=3.5), 4, dict(x=0), True),
     ("round(x)", dict(x=-0.5), 0, dict(x=0), True),

@@ -330,6 +330,11 @@ def _at_integers(name: str) -> Callable[[float], Optional[str]]:
     return kink
 
 
+def _trunc_kink(x: float) -> Optional[str]:
+    # continuous at 0 (trunc is 0 on (-1, 1))
+    return "trunc' taken as 0 at an integer (a jump)" if x == math.floor(x) and x != 0.0 else None
+
+
 def _round_kink(x: float) -> Optional[str]:
     return "round' taken as 0 at a half-integer (a jump)" if x - math.floor(x) == 0.5 else None
 
@@ -339,7 +344,7 @@ def _mod(x: float, y: float) -> float:
 
 
 def _mod_dy(x: float, y: float, out: float) -> float:
-    return -(x // y)  # -floor(x/y), with Python's exact floor division
+    return 0.0 - x // y  # -floor(x/y), with Python's exact floor division (0, not -0)
 
 
 def _mod_kink(x: float, y: float) -> Optional[str]:
@@ -429,6 +434,7 @@ def _sinc(x: float) -> float:
 
 
 _PI2 = math.pi * math.pi
+_SINC_D = tuple((-1.0) ** k * 2.0 * k / math.factorial(2 * k + 1) for k in range(9, 0, -1))
 
 
 def _sinc_d(x: float, out: float) -> float:
@@ -437,8 +443,8 @@ def _sinc_d(x: float, out: float) -> float:
     if abs(x) < 0.25:
         t = _PI2 * x * x
         acc = 0.0
-        for k in range(9, 0, -1):
-            acc = acc * t + (-1.0) ** k * 2.0 * k / math.factorial(2 * k + 1)
+        for c in _SINC_D:
+            acc = acc * t + c
         return _PI2 * x * acc
     return (special.cospi(x) - out) / x
 
@@ -557,7 +563,7 @@ OPS: tuple[Op, ...] = (
            finite=True),
     _unary("round", _round, _zero, "0", doc="nearest integer, half to even (as Python, PyTorch)",
            kink=_round_kink, finite=True),
-    _unary("trunc", _trunc, _zero, "0", doc="integer part, towards 0", kink=_at_integers("trunc"),
+    _unary("trunc", _trunc, _zero, "0", doc="integer part, towards 0", kink=_trunc_kink,
            finite=True),
     _unary("sign", _sign, _zero, "0", doc="-1, 0 or 1", kink=_at_zero("sign'(0) taken as 0"),
            finite=True),

@@ -113,7 +113,9 @@ def sympy_functions() -> dict[str, Any]:
         "cot": sp.cot, "erf": sp.erf, "erfc": sp.erfc, "lgamma": lambda x: sp.log(sp.Abs(sp.gamma(x))),
         "digamma": sp.digamma, "sinc": lambda x: sp.sinc(sp.pi * x), "radians": lambda x: x * sp.pi / 180,
         "degrees": lambda x: x * 180 / sp.pi, "logaddexp": lambda x, y: sp.log(sp.exp(x) + sp.exp(y)),
-        "xlogy": lambda x, y: sp.Piecewise((0, sp.Eq(x, 0)), (x * sp.log(y), True)),
+        # (x*log(y) is 0 at x = 0 for y > 0, and its derivative there is log(y); a
+        # Piecewise((0, Eq(x, 0)), ...) would differentiate the constant branch)
+        "xlogy": lambda x, y: x * sp.log(y),
     }
 
 

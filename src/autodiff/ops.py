@@ -415,7 +415,7 @@ def _xlogy(x: float, y: float) -> float:
 
 def _xlogy_dx(x: float, y: float, out: float) -> float:
     if x == 0.0 and y <= 0.0:
-        return 0.0  # PyTorch's xlogy(x != 0, y): 0 where x = 0
+        return 0.0  # undefined (log(y) with y <= 0): PyTorch masks it to 0 there
     return math.log(y)
 
 

@@ -45,6 +45,20 @@ def cases() -> list[tuple[str, dict[str, float]]]:
 CASES = cases()
 
 
+def spelled(lang: str) -> list[tuple[str, dict[str, float]]]:
+    """The cases whose every operation has a spelling in `lang` (erf has none
+    in NumPy and JavaScript: refused, as test_every_row_is_spelled checks)."""
+    out = []
+    for program, point in CASES:
+        try:
+            codegen(program, lang)
+        except autodiff.InputError:
+            continue
+        out.append((program, point))
+    assert len(out) >= len(CASES) - 3
+    return out
+
+
 def expected(program: str, point: dict[str, float]) -> tuple[float, dict[str, float]]:
     r = autodiff.differentiate(program, point, keep_local=False)
     return r.value, r.gradient
@@ -78,7 +92,7 @@ def test_python(program: str, point: dict[str, float]) -> None:
 
 def test_numpy_over_arrays() -> None:
     np = pytest.importorskip("numpy")
-    for program, point in CASES:
+    for program, point in spelled("numpy"):
         source = codegen(program, "numpy")
         namespace: dict[str, Any] = {}
         exec(compile(source, "<generated>", "exec"), namespace)  # noqa: S102 - our own output
@@ -102,7 +116,7 @@ def _c_harness(tmp_path: Path) -> tuple[list[Path], list[tuple[str, dict[str, fl
     runs = []
     decls = []
     calls = []
-    for k, (program, point) in enumerate(CASES):
+    for k, (program, point) in enumerate(spelled("c")):
         fn = f"case{k}"
         src = tmp_path / f"{fn}.c"
         src.write_text(codegen(program, "c", function=fn))
@@ -145,7 +159,8 @@ def test_javascript_with_node(tmp_path: Path) -> None:
     if node is None:
         pytest.skip("Node.js (node) is not on PATH")
     parts = ["const results = [];"]
-    for program, point in CASES:
+    cases = spelled("javascript")
+    for program, point in cases:
         args = ", ".join(repr(point[v]) for v in variables(program))
         parts.append("results.push((function () {\n" + codegen(program, "javascript") +
                      f"\nreturn value_and_gradient({args});\n}})());")
@@ -153,7 +168,7 @@ def test_javascript_with_node(tmp_path: Path) -> None:
     script = tmp_path / "cases.js"
     script.write_text("\n".join(parts))
     out = subprocess.run([node, str(script)], check=True, capture_output=True, text=True).stdout
-    for (program, point), (value, grad) in zip(CASES, json.loads(out), strict=True):
+    for (program, point), (value, grad) in zip(cases, json.loads(out), strict=True):
         assert_same(program, point, value, grad, "JavaScript")
 
 
@@ -193,9 +208,10 @@ def test_every_row_is_spelled_for_every_target() -> None:
         for lang in LANGUAGES:
             spelled = op.spell.get(lang)
             if spelled is None:
-                call = f"{op.name}({', '.join(['x'] * op.arity)})"
-                with pytest.raises(autodiff.InputError, match=f"cannot write {op.name}"):
-                    codegen(call, lang)
+                call = f"x {op.symbol} y" if op.symbol else f"{op.name}({', '.join(['x'] * op.arity)})"
+                with pytest.raises(autodiff.InputError) as refused:
+                    codegen(call, lang)  # (or its derivative cannot be written: trigamma)
+                assert op.name in str(refused.value) and "cannot" in str(refused.value)
                 continue
             assert spelled.count("{0}") >= 1 and (op.arity == 1 or "{1}" in spelled), (op, lang)
             for helper in re.findall(r"\bad_[a-z0-9_]+\b", spelled):

@@ -227,3 +227,16 @@ def test_made_up_names_keep_clear_of_the_programs() -> None:
     names = [n for n, _ in w.intermediates]
     assert names == ["u", "dJ_du", "dJ_du__"], w.program()
     check_program(program, {"x": 0.6, "y": -1.5, "dJ_du_": 2.0})
+
+
+@pytest.mark.parametrize("program, point", [
+    ("(x + 1) % y * x", {"x": 2.3, "y": 0.7}),
+    ("x % (y*x) - y % 2", {"x": 2.3, "y": 0.7}),
+    ("exp(x % y)^2 / (x - y) % 3", {"x": 2.3, "y": 0.7}),
+    ("-x^2 - (-y)^3 + 2^-x", {"x": 1.3, "y": 0.7}),
+])
+def test_operators_print_back_with_their_precedence(program: str, point: dict[str, float]) -> None:
+    check_program(program, point)
+    w = differentiate_symbolically(program)
+    got = autodiff.parse(w.program())  # parses
+    assert got.statements == len(w.intermediates) + len(w.formulas)

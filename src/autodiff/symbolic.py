@@ -474,7 +474,7 @@ def derivative(graph: Graph, wrt: Optional[list[str]] = None) -> Derivative:
 
 
 #: how tightly each operator binds (as graph.program_text)
-_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
+_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "mod": 2, "neg": 3, "pow": 4}
 _ATOM = 5
 _TIGHT = {"mul": "*", "div": "/", "pow": "^"}
 

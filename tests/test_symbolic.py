@@ -240,3 +240,21 @@ def test_operators_print_back_with_their_precedence(program: str, point: dict[st
     w = differentiate_symbolically(program)
     got = autodiff.parse(w.program())  # parses
     assert got.statements == len(w.intermediates) + len(w.formulas)
+
+
+def test_json_matches_its_schema() -> None:
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parents[1] / "schema" / "diff.schema.json")
+                        .read_text(encoding="utf-8"))
+    for program in ["x^2*sin(x)", "u = sin(x); J = u*u*y", "f = 2*pi", "c = x; c = c*c; c"]:
+        try:
+            doc = differentiate_symbolically(program).json()
+        except autodiff.InputError:
+            continue  # (rebinding is the language helper's, not in every version)
+        jsonschema.validate(doc, schema)
+        assert list(doc) == ["schema", "output", "wrt", "derivatives", "names", "intermediates",
+                             "program"]

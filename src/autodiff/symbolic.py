@@ -395,6 +395,9 @@ def derivative(graph: Graph, wrt: Optional[list[str]] = None) -> Derivative:
     for v in wrt:
         if v not in graph.variables:
             known = name_list(list(variables)) or "none"
+            if v in graph.assigned:
+                raise UsageProblem(f"--wrt {escape_text(v, 60)}: {escape_text(v, 60)} is assigned by "
+                                   f"the program, not a variable (its variables: {known})")
             raise UsageProblem(f"--wrt {escape_text(v, 60)}: the program has no variable "
                                f"{escape_text(v, 60)} (its variables: {known})")
     dag = Dag()

@@ -175,6 +175,8 @@ class _Group(click.Group):
         "graph": ("autodiff.cli_graph", "graph_cmd"),
         "explain": ("autodiff.cli_graph", "explain_cmd"),
         "check": ("autodiff.cli_check", "check_cmd"),
+        "diff": ("autodiff.cli_symbolic", "diff_cmd"),
+        "codegen": ("autodiff.cli_symbolic", "codegen_cmd"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -232,6 +234,8 @@ def cli() -> None:
       graph    the computation graph as a tree, DOT, Mermaid, SVG or PNG
       explain  backpropagation narrated step by step, with numbers
       check    regression cases from a TOML or JSON file
+      diff     the derivatives as formulas (text, program, LaTeX, JSON)
+      codegen  the value and gradient as Python, NumPy, C or JavaScript
 
     \b
     Example:

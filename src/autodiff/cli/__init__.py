@@ -22,7 +22,7 @@ import click
 
 from .. import __version__
 from ..errors import EXIT_INTERRUPTED, UsageProblem
-from .common import FormatChoice
+from .common import OUTPUT_ERRNOS, ClosedStdout, FormatChoice, fail, output_failure
 
 #: command -> (module, attribute, one line for the top-level help)
 COMMANDS = {
@@ -69,8 +69,15 @@ class _Group(click.Group):
         argv = list(sys.argv[1:] if args is None else args)
         if not argv:
             argv = ["--help"]
+        if sys.stdout is None:  # started with stdout closed (`>&-`)
+            sys.stdout = ClosedStdout()
         try:
             rv = super().main(argv, prog_name, complete_var, False, **extra)
+            sys.stdout.flush()
+        except OSError as exc:  # the help or the version cannot be written
+            if exc.errno not in OUTPUT_ERRNOS:
+                raise
+            fail(output_failure(exc))
         except click.ClickException as exc:
             param = getattr(exc, "param", None)
             own = param is not None and isinstance(param.type, FormatChoice)  # names the choices

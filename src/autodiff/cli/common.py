@@ -27,6 +27,7 @@ from ..errors import (
     BindingError,
     InputError,
     OutputError,
+    ProgramError,
     UsageProblem,
     decode_utf8,
     escape_text,
@@ -263,6 +264,22 @@ class ProgramArgs:
         except BindingError as exc:
             self.option_clash(exc.name)
             raise
+        except ProgramError:
+            self.output_clash(text)
+            raise
+
+    def select(self, graph: Graph) -> Graph:
+        """The graph of the --of output."""
+        try:
+            return graph.select(self.output)
+        except ProgramError:
+            self.output_clash(self.read()[0])
+            raise
+
+    def output_clash(self, text: str) -> None:
+        """--of NAME meant as the binding of a variable called `of`."""
+        if "of" in self.given and re.search(r"(?<![A-Za-z0-9_])of(?![A-Za-z0-9_])", text):
+            self.option_clash("of")
 
     def option_clash(self, name: Optional[str], *, warn: bool = False) -> None:
         """A variable `name` left unbound because `--name VALUE` set the
@@ -401,7 +418,7 @@ def _set_aside(args: list[str], takes_value: dict[str, bool]
 # ---------------------------------------------------------------- errors and exit codes
 
 #: errno values that mean "the output cannot be written", not a bug
-_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EBADF, errno.EFBIG, errno.EROFS,
+OUTPUT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EBADF, errno.EFBIG, errno.EROFS,
                   getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
@@ -437,7 +454,7 @@ def guarded(json_when: Optional[Callable[[dict[str, Any]], bool]] = None
             params = click.get_current_context().params
             as_json = bool(json_when and json_when(params))
             if sys.stdout is None:  # started with stdout closed (`>&-`)
-                sys.stdout = _ClosedStdout()
+                sys.stdout = ClosedStdout()
             try:
                 fn(*args, **kwargs)
                 sys.stdout.flush()
@@ -451,7 +468,7 @@ def guarded(json_when: Optional[Callable[[dict[str, Any]], bool]] = None
             except (click.exceptions.Exit, click.ClickException, SystemExit):
                 raise
             except OSError as exc:
-                if exc.errno not in _OUTPUT_ERRNOS:
+                if exc.errno not in OUTPUT_ERRNOS:
                     _internal_error(params.get("debug", False))
                 fail(output_failure(exc), as_json=as_json)
             except Exception:  # noqa: BLE001 - the one place a bug becomes a message
@@ -472,7 +489,7 @@ def _internal_error(debug: bool) -> NoReturn:
     sys.exit(EXIT_INTERNAL)
 
 
-class _ClosedStdout(io.TextIOBase):
+class ClosedStdout(io.TextIOBase):
     """Stands in for a closed stdout: every write is the OSError a closed
     file descriptor gives, so it becomes an OutputError like a full disk."""
 
@@ -480,7 +497,7 @@ class _ClosedStdout(io.TextIOBase):
         raise OSError(errno.EBADF, "stdout is closed")
 
     @property
-    def buffer(self) -> _ClosedStdout:
+    def buffer(self) -> ClosedStdout:
         return self
 
     def flush(self) -> None:
@@ -494,7 +511,7 @@ def _detach_stdout() -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
-        sys.stdout = _ClosedStdout()
+        sys.stdout = ClosedStdout()
 
 
 def _quiet_broken_pipe() -> NoReturn:

@@ -154,7 +154,7 @@ def eval_cmd(prog: ProgramArgs, output_format: Optional[str], as_json: bool, no_
     base, overrides = prog.bindings(stdin_taken=points == "-")
     if points is not None:
         graph = prog.parse()
-        run_points(graph, graph.select(prog.output), points, output_format=fmt,
+        run_points(graph, prog.select(graph), points, output_format=fmt,
                    points_format=points_format, nodes=nodes, fail_fast=fail_fast, base=base,
                    overrides=overrides, stdin_taken=prog.program_from_stdin() or
                    bool(prog.bindings_json and prog.bindings_json[0] == "@-"))

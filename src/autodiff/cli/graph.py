@@ -148,7 +148,7 @@ def graph_cmd(prog: ProgramArgs, fmt: str, out_file: Optional[str], max_nodes: i
         result = prog.evaluate(bindings)
         selected = result.graph
     else:
-        selected = prog.parse().select(prog.output)
+        selected = prog.select(prog.parse())
         variables = selected.output_variables()
         if variables:  # the structure only
             for name in variables:

@@ -13,7 +13,6 @@ from click.testing import CliRunner, Result
 
 from autodiff.cli import cli
 
-
 #: what the output may depend on, pinned for every test (so that the suite passes whatever the
 #: terminal, locale and folder it is run from): width, colour, terminal type, locale
 _UNSET = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE",

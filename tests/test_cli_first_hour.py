@@ -307,3 +307,38 @@ def test_check_junit_escapes_control_characters(run, tmp_path) -> None:
     res = run("check", str(f), "--format", "junit")
     assert res.exit_code == 1 and "\x1b" not in res.stdout
     assert ET.fromstring(res.stdout).find("testsuite/testcase").get("name") == "a\\x1b[31m"
+
+
+@pytest.mark.parametrize("args", [
+    ["x", "--points", "-", "--gradcheck"],
+    ["x +* 2", "--points", "-"],
+    ["x", "--points", "-", "--digits", "0"],
+    ["x", "--points", "-", "--bindings", "{"],
+])
+def test_a_batch_level_error_is_one_ndjson_line(run, args) -> None:
+    res = run("eval", *args, input="x\n1\n")
+    assert res.exit_code == 2
+    assert res.stdout.count("\n") == 1
+    assert "error" in json.loads(res.stdout)
+
+
+def test_an_empty_output_file_name_is_refused(run) -> None:
+    res = run("graph", "x*2", "--format", "tree", "-o", "")
+    assert res.exit_code == 2 and res.stdout == ""
+    assert "-o needs a file name" in res.stderr
+
+
+def test_check_reads_cases_from_stdin(run) -> None:
+    toml = ('[[case]]\nname = "lecture"\nprogram = "J=3*(a+b*c)"\nbindings = { a = 5, b = 3, c = 2 }\n'
+            'expect = { value = 33, gradient = { a = 3, b = 6, c = 9 } }\n')
+    res = run("check", "-", input=toml)
+    assert (res.exit_code, res.stdout) == (0, "PASS lecture\n1 passed, 0 failed\n")
+    js = '{"case": [{"name": "j", "program": "x*2", "bindings": {"x": 1}, "expect": {"value": 3}}]}'
+    res = run("check", "-", "--format", "json", input=js)
+    assert res.exit_code == 1 and json.loads(res.stdout)["file"] == "<stdin>"
+    res = run("check", "-", input="nonsense =")
+    assert res.exit_code == 2 and res.stderr.startswith("error: <stdin>") and "tmp" not in res.stderr
+    res = run("check", "-", input='[[case]]\nname = "f"\nfile = "model.ad"\n')
+    assert res.exit_code == 2 and "file = is not available for cases read from stdin" in res.stderr
+    res = run("check", "-", "--update", input=toml)
+    assert res.exit_code == 2 and "cases from stdin have no file to rewrite" in res.stderr

@@ -22,7 +22,7 @@ import click
 
 from .. import __version__
 from ..errors import EXIT_INTERRUPTED, UsageProblem
-from .common import OUTPUT_ERRNOS, ClosedStdout, FormatChoice, fail, output_failure
+from .common import OUTPUT_ERRNOS, ClosedStdout, FormatChoice, error_json, fail, output_failure
 
 #: command -> (module, attribute, one line for the top-level help)
 COMMANDS = {
@@ -82,10 +82,9 @@ class _Group(click.Group):
             param = getattr(exc, "param", None)
             own = param is not None and isinstance(param.type, FormatChoice)  # names the choices
             problem = UsageProblem(exc.message if own else exc.format_message())
-            if _wants_json(argv):
-                from ..render import dumps, error_dict
-
-                click.echo(dumps(error_dict(problem)))
+            mode = _wants_json(argv)
+            if mode:
+                click.echo(error_json(problem, compact=mode == "ndjson"))
             command = next((a for a in argv if a in COMMANDS), "")
             helpline = f"autodiff {command} --help" if command else "autodiff --help"
             hint = f"\n  ({helpline} shows the options)" if isinstance(exc, click.UsageError) \
@@ -98,14 +97,14 @@ class _Group(click.Group):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
-def _wants_json(argv: list[str]) -> bool:
-    """Is the output JSON (--json, --format json or ndjson)?"""
-    for k, arg in enumerate(argv):
-        if arg == "--json" or arg in ("--format=json", "--format=ndjson"):
-            return True
-        if arg == "--format" and k + 1 < len(argv) and argv[k + 1] in ("json", "ndjson"):
-            return True
-    return False
+def _wants_json(argv: list[str]) -> Optional[str]:
+    """Is the output JSON ("json": --json, --format json) or an NDJSON stream
+    ("ndjson": --points without --format csv)? None otherwise."""
+    formats = [argv[k + 1] for k, a in enumerate(argv[:-1]) if a == "--format"]
+    formats += [a.partition("=")[2] for a in argv if a.startswith("--format=")]
+    if any(a == "--points" or a.startswith("--points=") for a in argv):
+        return None if "csv" in formats else "ndjson"
+    return "json" if "--json" in argv or {"json", "ndjson"} & set(formats) else None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -97,8 +97,8 @@ partial derivatives listed under expect.gradient are compared.
 \b
 Prints one line per case (PASS name, or FAIL name: what differs, with the
 expected and the computed number and their difference), then "N passed,
-N failed". FILE '-' reads TOML cases from stdin (a case's file = is then
-relative to the working folder).
+N failed". FILE '-' reads the cases from stdin (TOML, or JSON when it starts
+with '{{'), each program written inline (no file =).
 
 \b
 Reports (--format):
@@ -129,7 +129,12 @@ def check_cmd(file: str, fmt: str, update: bool, debug: bool) -> None:
     if update and fmt != "text":
         raise UsageProblem(f"--update rewrites FILE and prints what changed; --format {fmt} "
                            "reports a run without --update")
-    cases = load_cases(Path(file), updating=update)
+    if file == "-":
+        if update:
+            raise UsageProblem("--update rewrites FILE: cases from stdin have no file to rewrite")
+        cases = _cases_from_stdin(load_cases)
+    else:
+        cases = load_cases(Path(file), updating=update)
     rows = []
     for case in cases:
         start = time.perf_counter()
@@ -141,7 +146,7 @@ def check_cmd(file: str, fmt: str, update: bool, debug: bool) -> None:
     if fmt == "text":
         click.echo(f"{len(rows) - failed} passed, {failed} failed")
     else:
-        click.echo(CHECK_FORMATS[fmt][1](file, rows), nl=False)
+        click.echo(CHECK_FORMATS[fmt][1]("<stdin>" if file == "-" else file, rows), nl=False)
     if update:
         changed = update_file(Path(file), [o for o, _ in rows])
         noun = "case" if changed == 1 else "cases"
@@ -150,6 +155,46 @@ def check_cmd(file: str, fmt: str, update: bool, debug: bool) -> None:
     if failed:
         sys.stdout.flush()
         sys.exit(1)
+
+
+def _cases_from_stdin(load_cases: Callable[..., list[Any]]) -> list[Any]:
+    """The cases on stdin (read up to the size limit), through the same
+    loader as a file: written to a private temporary file, whose name is shown
+    as <stdin> in messages. A case's `file =` is refused: there is no folder
+    it could be relative to."""
+    import json
+    import tempfile
+
+    from ..check import CasesFileError
+    from .common import MAX_CHARS, read_text
+
+    text, _ = read_text("-", max_chars=MAX_CHARS, what="the cases")
+    suffix = ".json" if text.lstrip().startswith("{") else ".toml"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"stdin{suffix}"
+        path.write_text(text, encoding="utf-8")
+        try:
+            doc = json.loads(text) if suffix == ".json" else _toml(text)
+        except (ValueError, RecursionError):
+            doc = {}  # load_cases reports it, with the line
+        listed = doc.get("case", []) if isinstance(doc, dict) else []
+        for k, case in enumerate(listed if isinstance(listed, list) else []):
+            if isinstance(case, dict) and "file" in case:
+                raise CasesFileError(f"<stdin>: case {k + 1}: file = is not available for cases "
+                                     "read from stdin (write the program inline, or give the "
+                                     "cases file's path)")
+        try:
+            return load_cases(path)
+        except CasesFileError as exc:
+            raise CasesFileError(exc.message.replace(escape_text(str(path)), "<stdin>")) from None
+
+
+def _toml(text: str) -> Any:
+    try:
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
+    return tomllib.loads(text)
 
 
 __all__ = ["check_cmd", "CHECK_FORMATS"]

@@ -422,12 +422,23 @@ OUTPUT_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EBADF, errno.EFBIG, errno.EROFS,
                   getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
-def fail(error: AutodiffError, *, as_json: bool = False) -> NoReturn:
-    if as_json:
-        from ..render import dumps, error_dict
+def error_json(error: AutodiffError, *, compact: bool = False) -> str:
+    """The JSON error document: indented, or on one line like batch records."""
+    from ..render import dumps, error_dict
 
+    if not compact:
+        return dumps(error_dict(error))
+    import json
+
+    return json.dumps(error_dict(error), ensure_ascii=False, separators=(",", ":"))
+
+
+def fail(error: AutodiffError, *, as_json: bool = False, compact: bool = False) -> NoReturn:
+    """The error on stderr (and as a JSON document on stdout when the output
+    is JSON: one line, like the records, when it is an NDJSON stream); exit."""
+    if as_json:
         try:
-            click.echo(dumps(error_dict(error)))
+            click.echo(error_json(error, compact=compact))
             sys.stdout.flush()
         except (OSError, AttributeError, ValueError):
             pass  # stdout is what failed: stderr still gets the line below
@@ -441,25 +452,27 @@ def output_failure(exc: OSError, what: str = "<stdout>") -> OutputError:
     return OutputError(f"cannot write {what}: {exc.strerror or exc}")
 
 
-def guarded(json_when: Optional[Callable[[dict[str, Any]], bool]] = None
+def guarded(json_when: Optional[Callable[[dict[str, Any]], Any]] = None
             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Run a command, translating errors: library errors to their exit codes
     (with a JSON error document on stdout when `json_when(params)` says the
-    output is JSON), stdout that cannot be written to OutputError (exit 74), a
-    broken pipe to a quiet exit, Ctrl-C to 130, and a bug to 70."""
+    output is JSON, on one line when it says "ndjson"), stdout that cannot
+    be written to OutputError (exit 74), a broken pipe to a quiet exit, Ctrl-C
+    to 130, and a bug to 70."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> None:
             params = click.get_current_context().params
-            as_json = bool(json_when and json_when(params))
+            mode = json_when(params) if json_when else None
+            as_json, compact = bool(mode), mode == "ndjson"
             if sys.stdout is None:  # started with stdout closed (`>&-`)
                 sys.stdout = ClosedStdout()
             try:
                 fn(*args, **kwargs)
                 sys.stdout.flush()
             except AutodiffError as exc:
-                fail(exc, as_json=as_json)
+                fail(exc, as_json=as_json, compact=compact)
             except BrokenPipeError:
                 _quiet_broken_pipe()
             except KeyboardInterrupt:
@@ -470,7 +483,7 @@ def guarded(json_when: Optional[Callable[[dict[str, Any]], bool]] = None
             except OSError as exc:
                 if exc.errno not in OUTPUT_ERRNOS:
                     _internal_error(params.get("debug", False))
-                fail(output_failure(exc), as_json=as_json)
+                fail(output_failure(exc), as_json=as_json, compact=compact)
             except Exception:  # noqa: BLE001 - the one place a bug becomes a message
                 _internal_error(params.get("debug", False))
 

@@ -122,10 +122,13 @@ disk); 130 interrupted.
 """
 
 
-def _json_output(params: dict[str, Any]) -> bool:
+def _json_output(params: dict[str, Any]) -> Optional[str]:
+    """How errors are written on stdout too: "ndjson" (one line, in a batch's
+    stream), "json", or None (table and CSV)."""
     fmt = params.get("output_format")
-    return bool(params.get("as_json")) or fmt in ("json", "ndjson") or (
-        params.get("points") is not None and fmt != "csv")
+    if params.get("points") is not None:
+        return None if fmt == "csv" else "ndjson"
+    return "json" if params.get("as_json") or fmt in ("json", "ndjson") else None
 
 
 @click.command("eval", cls=ProgramCommand)

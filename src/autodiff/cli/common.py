@@ -331,7 +331,7 @@ def program_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      "runaway input; about 1 s of work per million characters)."),
         click.option("--debug", is_flag=True, help="Show a Python traceback for internal errors."),
     ]
-    shared = ("args", "file", "sets", "bindings_json", "output", "digits", "max_chars", "debug")
+    shared: list[str] = []  # the parameter names above, filled in below
 
     @functools.wraps(fn)
     def wrapper(**kwargs: Any) -> Any:
@@ -341,8 +341,10 @@ def program_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                            flag_values=ctx.meta.get("autodiff.flag_values", {}), **values)
         return fn(prog, **kwargs)
 
+    before = len(getattr(wrapper, "__click_params__", []))
     for d in reversed(decorators):
         wrapper = d(wrapper)
+    shared += [p.name for p in wrapper.__click_params__[before:] if p.name]  # type: ignore[attr-defined]
     return wrapper
 
 

@@ -256,8 +256,9 @@ def test_functions_lists_every_row_of_the_operations_table(run) -> None:
 @pytest.mark.parametrize("name, hint", [
     ("ln", "; did you mean log?"), ("sine", "; did you mean sin?"), ("Sin", "; did you mean sin?"),
     ("sqr", "; did you mean sqrt?"), ("arctan", "; did you mean atan?"),
-    ("square", " (autodiff functions lists them)"), ("sign", " (autodiff functions lists them)"),
-    ("floor", " (autodiff functions lists them)"), ("cbrt", " (autodiff functions lists them)"),
+    ("sgn", "; did you mean sign?"), ("Floor", "; did you mean floor?"),
+    ("square", " (autodiff functions lists them)"), ("gamma", " (autodiff functions lists them)"),
+    ("asec", " (autodiff functions lists them)"), ("qwerty", " (autodiff functions lists them)"),
 ])
 def test_suggestions_name_the_same_maths_only(run, name, hint) -> None:
     res = run("eval", f"{name}(x)", "--x", "1")

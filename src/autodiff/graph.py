@@ -243,9 +243,11 @@ def _text(tok: Any) -> str:
 #: other names of the same function (a suggestion); and functions that are
 #: different maths from the name one edit away (no suggestion: sign is not sin)
 _SAME_AS = {"ln": "log", "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arctan2": "atan2",
-            "logistic": "sigmoid", "power": "pow", "fabs": "abs", "sine": "sin", "cosine": "cos"}
-_DIFFERENT = {"sign", "sgn", "square", "cbrt", "floor", "ceil", "round", "trunc", "erf", "gamma",
-              "sec", "csc", "cot", "asinh", "acosh", "atanh", "exp2", "mod", "sinc"}
+            "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh", "logistic": "sigmoid",
+            "power": "pow", "fabs": "abs", "sine": "sin", "cosine": "cos", "sgn": "sign",
+            "signum": "sign", "ceiling": "ceil"}
+_DIFFERENT = {"square", "gamma", "tgamma", "asec", "acsc", "acot", "exp10", "mod", "fmod",
+              "log3", "sinh2", "erfinv"}
 
 
 def suggest_function(name: str, known: list[str]) -> Optional[str]:
@@ -256,10 +258,10 @@ def suggest_function(name: str, known: list[str]) -> Optional[str]:
     lower = name.lower()
     if lower in _SAME_AS and _SAME_AS[lower] in known:
         return _SAME_AS[lower]
-    if lower in _DIFFERENT or len(name) < 2:
-        return None
     if lower in known:
         return lower
+    if lower in _DIFFERENT or len(name) < 2:
+        return None
     for k in known:
         if len(k) == len(lower):
             diff = [i for i in range(len(k)) if k[i] != lower[i]]
@@ -494,7 +496,7 @@ _NEG = OPERATORS["neg"]
 # ---------------------------------------------------------------- printing
 
 #: how tightly each operator binds (atoms bind tightest)
-_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
+_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "mod": 2, "neg": 3, "pow": 4}
 _ATOM = 5
 
 

@@ -3,6 +3,8 @@ ops.OPS (a new row appears here by itself)."""
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from ..ops import CONSTANTS, OPS, Op
@@ -23,8 +25,9 @@ def functions_text() -> str:
         noun = "argument" if len(op.params) == 1 else "arguments"
         what = f"{len(op.params)} {noun}"
         if op.symbol:
-            also = op.doc.split(", ")[1:] if op.doc else []
-            what = f"operator, {what}" + (f"; also written {', '.join(also)}" if also else "")
+            rest = op.doc[len(_head(op)):].lstrip(", ") if op.doc else ""
+            spelt = re.match(r"[a-z]\b|\w+\(", rest)  # x ** y, pow(x, y): other spellings
+            what = f"operator, {what}" + (f"; {'also written ' if spelt else ''}{rest}" if rest else "")
         elif op.doc:
             what += f": {op.doc}"
         derivatives = "; ".join(f"∂/∂{p} = {partial.formula}"
@@ -32,7 +35,7 @@ def functions_text() -> str:
         rows += [f"{_head(op)}    ({what})", f"    {derivatives}",
                  f"    defined for {op.domain or 'all reals'}"]
     constants = ", ".join(f"{name} = {value!r}" for name, value in CONSTANTS.items())
-    return ("Operators, from the loosest to the tightest: + - (left to right), * / (left to right),\n"
+    return ("Operators, from the loosest to the tightest: + - (left to right), * / % (left to right),\n"
             "unary - and +, then ^ and ** (right to left: 2^3^x is 2^(3^x), -x^2 is -(x^2)).\n"
             f"Constants: {constants} (they cannot be bound or assigned).\n\n"
             + "\n".join(rows) + "\n")

@@ -63,6 +63,7 @@ class BatchOptions:
     base: dict[str, float] = field(default_factory=dict)
     overrides: dict[str, float] = field(default_factory=dict)
     compile: bool = True  # False: interpret every point (for tests and comparison)
+    columnar: bool = True  # CSV points on NumPy arrays when NumPy is installed (columnar.py)
 
 
 @dataclass
@@ -302,6 +303,12 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
               progress: Optional[Callable[[int, int], None]] = None) -> BatchSummary:
     """Evaluate `selected` (the output's graph, from `full.select`) at every
     point of `stream`, writing one result per point to `out`."""
+    if options.columnar and options.compile and options.points_format == "csv" and parse_value:
+        columnar = _columnar()
+        if columnar is not None:
+            done = columnar(full, selected, stream, out, options, parse_value=parse_value, progress=progress)
+            if done is not None:
+                return done
     allowed = set(full.variables)
     required = selected.output_variables()
     required_set = set(required)
@@ -426,6 +433,17 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
         append(line)
     writer.flush()
     return summary
+
+
+def _columnar() -> Any:
+    """columnar.run_columnar, or None without NumPy (the point-by-point path then runs)."""
+    try:
+        import numpy  # noqa: F401 - the optional extra autodiff[fast]
+    except ImportError:
+        return None
+    from .columnar import run_columnar
+
+    return run_columnar
 
 
 def _pct(text: str) -> str:

@@ -49,7 +49,7 @@ def differentiate(program: str, bindings: Mapping[str, float], *, output: Option
     return evaluate(selected, bindings, keep_local=keep_local, allowed=allowed)
 
 
-def compile(program: str, *, output: Optional[str] = None) -> Any:  # noqa: A001 - autodiff.compile
+def compile_arrays(program: str, *, output: Optional[str] = None) -> Any:
     """Compile `program` for arrays: the returned function computes the value
     and the gradient at many points at once from NumPy arrays (one per
     variable, keywords, a mapping or DataFrame, or a 2-D array), and returns an
@@ -60,3 +60,6 @@ def compile(program: str, *, output: Optional[str] = None) -> Any:  # noqa: A001
     except ImportError as exc:  # NumPy missing
         raise ImportError("autodiff.compile needs NumPy: pip install 'autodiff[fast]'") from exc
     return compile_arrays(program, output=output)
+
+
+compile = compile_arrays  # noqa: A001 - autodiff.compile (also what the module autodiff.compile calls)

@@ -32,9 +32,11 @@ import dataclasses
 import io
 import json
 import math
+import multiprocessing
+import os
 import re
 import warnings
-from typing import IO, Any, Callable, Optional
+from typing import IO, Any, Callable, Optional, cast
 
 import numpy as np
 
@@ -60,7 +62,7 @@ from .render import SCHEMA_VERSION, error_dict
 __all__ = ["run_columnar", "BLOCK_BYTES"]
 
 #: bytes of input evaluated at a time
-BLOCK_BYTES = 1 << 20
+BLOCK_BYTES = 1 << 19
 
 _NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*\Z")
 _CELL = rb"[ \t]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t]*"
@@ -98,29 +100,116 @@ def run_columnar(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes]
     if set(keys) != set(required) or len(names) == 0:
         return _legacy(full, selected, reader.replay(header, 1), out, options, parse_value, progress,
                        BatchSummary(), skip_header=False)
-    job = _Job(full, selected, kernel, names, keys, out, options, parse_value)
-    summary = job.summary
-    number = 1  # the last line read
+    job = _Job(full, selected, kernel, names, keys, options, parse_value)
+    writer = _Writer(out)
+    writer.add(job.head)
+    summary = BatchSummary()
+    number = 1  # the last line whose output is written
+    pool = None
     try:
         while True:
             if progress is not None:
                 progress(summary.points, 0)
-            block = reader.block()
-            if block is None:
+            blocks: list[tuple[bytes, int]] = []
+            start, fallback = number, False
+            try:
+                for _ in range(1 + (_workers() if pool is not None else 0)):
+                    block = reader.block()
+                    if block is None:
+                        break
+                    blocks.append((block, start))
+                    start += block.count(b"\n")
+            except _Fallback:
+                fallback = True  # an overlong line: the blocks before it first
+            if not blocks and not fallback:
                 break
-            number = job.block(block, number)
-            job.writer.flush()
-            if summary.stopped:
-                break
-    except _Fallback as exc:
-        job.writer.flush()
-        if isinstance(exc, _FallbackAt):  # the block's lines from there on are read again
-            number = exc.last
-            reader.rest = exc.rest + reader.rest
-        return _legacy(full, selected, reader.replay(header, number + 1), out, options, parse_value,
-                       progress, summary, skip_header=options.output_format == "csv")
-    job.writer.flush()
+            if pool is None and len(blocks) == 1 and not reader.eof and _workers():
+                pool = _start_pool(job)
+            results = _run_blocks(job, pool, blocks)
+            for k, (text, part, last, rest) in enumerate(results):
+                writer.add(text)
+                _merge(summary, part)
+                number = last
+                if summary.stopped:
+                    return summary
+                if rest is not None:  # hand over: this block's rest, the later blocks, the input
+                    reader.rest = rest + b"".join(b for b, _ in blocks[k + 1:]) + reader.rest
+                    fallback = True
+                    break
+            writer.flush()
+            if fallback:
+                writer.flush()
+                return _legacy(full, selected, reader.replay(header, number + 1), out, options,
+                               parse_value, progress, summary, skip_header=options.output_format == "csv")
+    finally:
+        writer.flush()
+        if pool is not None:
+            pool.terminate()
     return summary
+
+
+# ---------------------------------------------------------------- processes
+#
+# Writing the numbers (repr of each double) is most of the work; a block is
+# independent of the others, so with more than one CPU the blocks are shared
+# with worker processes (forked: they inherit the compiled kernel), the main
+# process doing its share, and the outputs are written in input order.
+
+_JOB: Any = None
+
+
+def _workers() -> int:
+    """Worker processes besides the main one (0: work in this process)."""
+    if os.environ.get("AUTODIFF_WORKERS"):
+        return max(0, int(os.environ["AUTODIFF_WORKERS"]))
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    if cpus < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    return min(cpus - 1, 3)
+
+
+def _start_pool(job: _Job) -> Any:
+    global _JOB
+    _JOB = job
+    return multiprocessing.get_context("fork").Pool(_workers())
+
+
+def _in_worker(args: tuple[bytes, int]) -> tuple[str, BatchSummary, int, Optional[bytes]]:
+    text, part, last, rest = _JOB.run(*args)
+    part.failures = [(line, _Failure(e.kind, e.message)) for line, e in part.failures]
+    return text, part, last, rest
+
+
+def _run_blocks(job: _Job, pool: Any, blocks: list[tuple[bytes, int]]
+                ) -> list[tuple[str, BatchSummary, int, Optional[bytes]]]:
+    """The blocks' results in order: the first ones by the workers, the
+    last by this process meanwhile."""
+    if pool is None or len(blocks) < 2:
+        return [job.run(*b) for b in blocks]
+    pending = [pool.apply_async(_in_worker, (b,)) for b in blocks[:-1]]
+    mine = job.run(*blocks[-1])
+    return [p.get() for p in pending] + [mine]
+
+
+class _Failure(AutodiffError):
+    """A failed point's error as a worker process reports it (kind and message)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+    def __reduce__(self) -> Any:
+        return (_Failure, (self.kind, self.message))
+
+
+def _merge(summary: BatchSummary, part: BatchSummary) -> None:
+    summary.points += part.points
+    summary.failed += part.failed
+    summary.failures.extend(part.failures[:10 - len(summary.failures)])
+    summary.stopped = part.stopped
 
 
 def _header_names(header: Optional[bytes], allowed: set[str]) -> Optional[list[str]]:
@@ -191,7 +280,7 @@ class _Reader:
         """A stream that reads as the whole input would from line `line` on:
         the header, blank lines in place of lines 2 .. line-1 (they make no
         output), then what is left."""
-        return _Replay(self, header, max(0, line - 2))
+        return cast(IO[bytes], _Replay(self, header, max(0, line - 2)))
 
 
 class _Replay(io.RawIOBase):
@@ -204,7 +293,7 @@ class _Replay(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def read1(self, size: int = -1) -> bytes:
+    def read1(self, size: Optional[int] = -1) -> bytes:
         size = 1 << 16 if size is None or size < 0 else size
         if self.parts:
             return self.parts.pop(0)
@@ -219,7 +308,7 @@ class _Replay(io.RawIOBase):
             return b""
         return self.reader.read(size)
 
-    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+    def read(self, size: Optional[int] = -1) -> bytes:
         return self.read1(size)
 
 
@@ -261,13 +350,14 @@ class _Job:
     """One batch: the block loop's state and its writers."""
 
     def __init__(self, full: Graph, selected: Graph, kernel: Kernel, names: list[str], keys: list[str],
-                 out: IO[bytes], options: BatchOptions, parse_value: Callable[[str, str], float]) -> None:
+                 options: BatchOptions, parse_value: Callable[[str, str], float]) -> None:
         self.full, self.selected, self.kernel = full, selected, kernel
         self.names, self.keys, self.options, self.parse_value = names, keys, options, parse_value
         self.required = list(kernel.variables)
         self.allowed = set(full.variables)
         self.summary = BatchSummary()
-        self.writer = _Writer(out)
+        self.parts: list[str] = []
+        self.head = ""
         self.as_csv = options.output_format == "csv"
         self.rows: list[str] = []
         self.csv_row = csv.writer(_ListSink(self.rows), lineterminator="\n").writerow
@@ -288,7 +378,7 @@ class _Job:
         if self.as_csv:
             self.csv_row(["line", *self.required, out_name, *(f"d{out_name}/d{v}" for v in self.required),
                           "error"])
-            self.writer.add(self.rows.pop())
+            self.head = self.rows.pop()
         else:
             dumps = self.dumps
             self.template = (
@@ -298,6 +388,21 @@ class _Job:
         self.line_re = re.compile(_CELL + (b"," + _CELL) * (len(names) - 1))
 
     # ------------------------------------------------------------ a block
+
+    def run(self, data: bytes, number: int) -> tuple[str, BatchSummary, int, Optional[bytes]]:
+        """A block's output, its summary, the number of its last line read,
+        and (when the point-by-point path must take over) the input from the
+        line after that on."""
+        self.summary = BatchSummary()
+        self.parts = []
+        try:
+            last = self.block(data, number)
+            rest = None
+        except _FallbackAt as exc:
+            last, rest = exc.last, exc.rest
+        text = "".join(self.parts)
+        self.parts = []
+        return text, self.summary, last, rest
 
     def block(self, data: bytes, number: int) -> int:
         """Evaluate the lines of `data` (the first is line number+1); returns
@@ -378,13 +483,13 @@ class _Job:
                    for how, what in self.source]
         if n:
             out, bad = self.kernel.run(columns, n)
-            texts = self._format(values, columns, out, numbers)
+            texts = self._format(values, columns, out, numbers, bad)
             bad_rows = np.flatnonzero(bad).tolist()
         else:
             texts, bad_rows = [], []
         if not bad_rows and not specials:
             summary.points += n
-            self.writer.add("".join(texts))
+            self.parts.append("".join(texts))
             return
         if lines is None:
             assert data is not None
@@ -412,7 +517,7 @@ class _Job:
                 if self.options.fail_fast:
                     summary.stopped = True
                     break
-        self.writer.add("".join(parts))
+        self.parts.append("".join(parts))
 
     def _one(self, number: int, raw: bytes) -> tuple[Optional[str], Optional[AutodiffError]]:
         """A line read and evaluated as the point-by-point path does: its
@@ -473,7 +578,7 @@ class _Job:
         except AutodiffError as exc:
             return exc
 
-    def _format(self, values: Any, columns: list[Any], out: Any, numbers: Any) -> list[str]:
+    def _format(self, values: Any, columns: list[Any], out: Any, numbers: Any, bad: Any) -> list[str]:
         """Each point's output line (the fast rows; failed rows are replaced)."""
         if self.as_csv:
             cols = [list(map(str, numbers.tolist()))]
@@ -485,12 +590,12 @@ class _Job:
         key_cols = [values[:, what] if how == "col" else np.full(len(numbers), float(what))
                     for how, what in self.key_source]
         matrix = np.column_stack([out.T, *key_cols]) if key_cols else out.T
-        integral = _integral_mask(matrix).any(axis=1).tolist()
+        integral = (_integral_mask(matrix).any(axis=1) & ~bad).tolist()
         template = self.template + "\n"
         texts = []
         for num, row, fix in zip(numbers.tolist(), matrix.tolist(), integral, strict=True):
             line = template % (num, *row)
-            texts.append(_fix_integral(line, row) if fix else line)
+            texts.append(_fix_integral(line, row) if fix else line)  # (failed rows are replaced)
         return texts
 
 

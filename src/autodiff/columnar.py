@@ -41,8 +41,8 @@ from typing import IO, Any, Callable, Optional, cast
 import numpy as np
 
 from .arrays import Kernel, NotVectorizable, numpy_kernel
+from . import batch as _batch
 from .batch import (
-    MAX_LINE,
     BatchOptions,
     BatchSummary,
     PointError,
@@ -62,7 +62,7 @@ from .render import SCHEMA_VERSION, error_dict
 __all__ = ["run_columnar", "BLOCK_BYTES"]
 
 #: bytes of input evaluated at a time
-BLOCK_BYTES = 1 << 19
+BLOCK_BYTES = 1 << 17
 
 _NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*\Z")
 _CELL = rb"[ \t]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t]*"
@@ -213,7 +213,7 @@ def _merge(summary: BatchSummary, part: BatchSummary) -> None:
 
 
 def _header_names(header: Optional[bytes], allowed: set[str]) -> Optional[list[str]]:
-    if header is None:
+    if header is None or len(header) > _batch.MAX_LINE:
         return None
     names = header.rstrip(b"\r").split(b",")
     if not all(_NAME.match(n) for n in names):
@@ -265,7 +265,7 @@ class _Reader:
         end = self.rest.rfind(b"\n")
         if end < 0:
             if not self.eof:  # a line longer than a block
-                while not self.eof and b"\n" not in self.rest and len(self.rest) <= MAX_LINE:
+                while not self.eof and b"\n" not in self.rest and len(self.rest) <= _batch.MAX_LINE:
                     self._fill(len(self.rest) + BLOCK_BYTES)
                 end = self.rest.find(b"\n")
                 if end < 0 and not self.eof:
@@ -418,8 +418,9 @@ class _Job:
         lines.pop()
         good: list[int] = []
         special: dict[int, bytes] = {}
+        longest = _batch.MAX_LINE
         for idx, line in enumerate(lines):
-            if self.line_re.fullmatch(line):
+            if len(line) <= longest and self.line_re.fullmatch(line):
                 good.append(idx)
             elif b'"' in line or b"\r" in line.rstrip(b"\r") or b"\x00" in line:
                 # the csv module may read this line with the next (a quote): hand over here
@@ -438,11 +439,14 @@ class _Job:
         b = np.frombuffer(data, dtype=np.uint8)
         if not _PLAIN[b].all():
             return None
+        newlines = np.flatnonzero(b == 10)
+        if (np.diff(newlines, prepend=-1) - 1 > _batch.MAX_LINE).any():
+            return None  # an overlong line: an error record, read line by line
         sep = (b == 44) | (b == 10)
         if sep[0] or (sep[1:] & sep[:-1]).any():
             return None  # an empty cell or a blank line
         if k > 1:
-            commas = np.cumsum(b == 44)[b == 10]
+            commas = np.cumsum(b == 44)[newlines]
             per_line = np.diff(commas, prepend=0)
             if not (per_line == k - 1).all():
                 return None
@@ -559,8 +563,8 @@ class _Job:
     def _read_line(self, number: int, raw: bytes) -> Any:
         """The point of one line, as batch._csv_points reads it: a dict, an
         error, or None for a blank line."""
-        if len(raw) > MAX_LINE:
-            return PointError(f"line {number} is longer than {MAX_LINE} bytes")
+        if len(raw) > _batch.MAX_LINE:
+            return PointError(f"line {number} is longer than {_batch.MAX_LINE} bytes")
         text = raw.rstrip(b"\r").decode("utf-8", "surrogateescape") + "\n"
         try:
             row = next(csv.reader([text], strict=True), [])

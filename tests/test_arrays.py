@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import pickle
+import re
 import subprocess
 import sys
 
@@ -174,3 +175,17 @@ def test_eval_does_not_import_numpy() -> None:
             "print('numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("False")
+
+
+def test_no_user_text_reaches_the_generated_source() -> None:
+    """Names and numbers the user writes never reach the kernel's source: locals
+    are named by node index, constants re-printed from parsed doubles."""
+    program = ("__import__ = os*np + exec; system = sin(__import__) * 1.5e300 / eval_ + "
+               "0.1000000000000000055511151231257827; rm_rf = system - 7")
+    f = autodiff.compile(program)
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", f.source))
+    allowed = {"def", "columns", "return", "np", "c", "e", *NUMPY_NAMES, "sin", "cos"}
+    assert {w for w in words if not re.fullmatch(r"[vgr][0-9]+", w)} <= allowed, words
+    assert "0.1" in f.source and "1.5e+300" in f.source
+    r = f(os=2.0, np=3.0, exec=1.0, eval_=4.0)
+    assert r.value == math.sin(7.0) * 1.5e300 / 4.0 + 0.1 - 7

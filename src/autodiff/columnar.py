@@ -40,8 +40,8 @@ from typing import IO, Any, Callable, Optional, cast
 
 import numpy as np
 
-from .arrays import Kernel, NotVectorizable, numpy_kernel
 from . import batch as _batch
+from .arrays import Kernel, NotVectorizable, numpy_kernel
 from .batch import (
     BatchOptions,
     BatchSummary,

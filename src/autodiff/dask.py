@@ -39,7 +39,7 @@ def partition(df: Any, fn: Function) -> Any:
     gradient columns ``d{output}/d{variable}`` (NaN where the point failed)
     and ``error`` (``kind: message`` where it failed, else empty), as the CSV
     output of ``autodiff eval --points`` names them."""
-    import pandas as pd
+    import pandas as pd  # type: ignore[import-untyped]
 
     r = fn(df)
     data: dict[str, Any] = {fn.output: r.value}

@@ -85,9 +85,11 @@ def test_clean_blocks_are_identical(fmt: str, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(columnar, "BLOCK_BYTES", 2048)
     monkeypatch.setenv("AUTODIFF_WORKERS", "1")
     rng = random.Random(5)
-    cells = ["0", "-0", "-0.0", "1", "2.0", "1e-7", "-3e20", "9007199254740993", "0.1", "1e300"]
+    cells = ["0", "-0", "-0.0", "1", "2.0", "1e-7", "-3e20", "9007199254740993", "0.1", "1e300", "0.00010",
+             "1.50", "+1", "007", "1.0", "0.0001", "-0.00001", "123456789012345", "1234567890123456",
+             "9999999999999999", "0.000123456789012345", "12345678901234.5", "-0.5", "5.", ".5"]
     rows = ["x,y"] + [f"{rng.choice(cells) if rng.random() < 0.2 else repr(rng.uniform(-5, 5))},"
-                      f"{rng.choice(cells) if rng.random() < 0.2 else repr(rng.uniform(-5, 5))}"
+                      f"{rng.choice(cells) if rng.random() < 0.2 else repr(round(rng.uniform(-5, 5), 3))}"
                       for _ in range(3000)]
     same(EXACT, ("\n".join(rows) + "\n").encode(), output_format=fmt)
 

@@ -70,6 +70,9 @@ _CELL = rb"[ \t]*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t]*"
 _PLAIN = np.zeros(256, dtype=bool)
 _PLAIN[list(b"0123456789+-.eE,\n")] = True
 _EXACT = 2.0**53
+# a cell written exactly as `_num` writes its number (with at most 15 digits, checked apart):
+# 0, an integer, or a decimal without trailing zeros, not below 1e-4 (repr's fixed notation)
+_CANON = rb"(?:0|-?[1-9][0-9]*|-?[1-9][0-9]*\.[0-9]*[1-9]|-?0\.0{0,3}[1-9](?:[0-9]*[1-9])?)"
 
 
 class _Fallback(Exception):
@@ -386,6 +389,9 @@ class _Job:
                 f'"gradient":{{{",".join(_pct(dumps(v)) + ":%r" for v in self.required)}}},'
                 f'"bindings":{{' + ",".join(_pct(dumps(k)) + ":%r" for k in keys) + "}}")
         self.line_re = re.compile(_CELL + (b"," + _CELL) * (len(names) - 1))
+        # a clean line whose cells are already as `_num` writes them is its own echo
+        self.echo = names == self.required
+        self.canonical = re.compile(b"(?:" + _CANON + (b"," + _CANON) * (len(names) - 1) + b"\n)*")
 
     # ------------------------------------------------------------ a block
 
@@ -487,7 +493,7 @@ class _Job:
                    for how, what in self.source]
         if n:
             out, bad = self.kernel.run(columns, n)
-            texts = self._format(values, columns, out, numbers, bad)
+            texts = self._format(values, columns, out, numbers, bad, data)
             bad_rows = np.flatnonzero(bad).tolist()
         else:
             texts, bad_rows = [], []
@@ -582,11 +588,42 @@ class _Job:
         except AutodiffError as exc:
             return exc
 
-    def _format(self, values: Any, columns: list[Any], out: Any, numbers: Any, bad: Any) -> list[str]:
+    def _echo(self, data: bytes, values: Any) -> list[str]:
+        """The input cells of a clean block as the output echoes them: each
+        line's own text where every cell is written as `_num` writes its
+        number (the usual case), else the cells formatted."""
+        lines = data.decode("ascii").split("\n")
+        lines.pop()
+        n, k = values.shape
+        b = np.frombuffer(data, dtype=np.uint8)
+        ends = np.flatnonzero((b == 44) | (b == 10))
+        lengths = np.diff(ends, prepend=-1) - 1
+        redo = (lengths.reshape(n, k) > 15).any(axis=1)  # more than 15 digits: repr may differ
+        match = self.canonical.match
+        pos = 0
+        newlines = ends.reshape(n, k)[:, -1]
+        while True:
+            end = match(data, pos).end()
+            if end >= len(data):
+                break
+            row = int(np.searchsorted(newlines, end))  # the line that is not canonical
+            redo[row] = True
+            pos = int(newlines[row]) + 1
+            if pos >= len(data):
+                break
+        for i in np.flatnonzero(redo).tolist():
+            lines[i] = ",".join(_num(x) for x in values[i].tolist())
+        return lines
+
+    def _format(self, values: Any, columns: list[Any], out: Any, numbers: Any, bad: Any,
+                data: Optional[bytes] = None) -> list[str]:
         """Each point's output line (the fast rows; failed rows are replaced)."""
         if self.as_csv:
             cols = [list(map(str, numbers.tolist()))]
-            cols.extend(_texts(c) for c in columns)
+            if data is not None and self.echo:
+                cols.append(self._echo(data, values))
+            else:
+                cols.extend(_texts(c) for c in columns)
             cols.extend(_texts(out[k]) for k in range(out.shape[0]))
             cols.append([""] * len(numbers))
             return [line + "\n" for line in map(",".join, zip(*cols, strict=True))]

@@ -26,6 +26,8 @@ import operator
 import re
 from typing import Any, Callable, Optional
 
+from . import special
+
 __all__ = ["Op", "Partial", "OPS", "FUNCTIONS", "OPERATORS", "CONSTANTS", "function_arities",
            "formula_for", "SOURCE_NAMES", "FORM_CALL", "FORM_CONST", "FORM_SWAP", "FORM_OF_X",
            "FORM_OUT", "FORM_NEG", "NUMPY_NAMES", "numpy_source"]
@@ -309,6 +311,164 @@ def _log_base(x: float, b: float) -> float:
     return math.log(x) / math.log(b)  # base 1: division by zero
 
 
+# ---------------------------------------------------------------- helpers of the rows added with issue 10
+
+
+def _floor(x: float) -> float:
+    return float(math.floor(x))
+
+
+def _ceil(x: float) -> float:
+    return float(math.ceil(x))
+
+
+def _trunc(x: float) -> float:
+    return float(math.trunc(x))
+
+
+def _round(x: float) -> float:
+    # half to even, as Python's round and PyTorch's torch.round
+    return float(round(x))
+
+
+def _sign(x: float) -> float:
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+
+
+def _zero(x: float, out: float) -> float:
+    return 0.0
+
+
+def _at_integers(name: str) -> Callable[[float], Optional[str]]:
+    def kink(x: float) -> Optional[str]:
+        return f"{name}' taken as 0 at an integer (a jump)" if x == math.floor(x) else None
+
+    return kink
+
+
+def _trunc_kink(x: float) -> Optional[str]:
+    # continuous at 0 (trunc is 0 on (-1, 1))
+    return "trunc' taken as 0 at an integer (a jump)" if x == math.floor(x) and x != 0.0 else None
+
+
+def _round_kink(x: float) -> Optional[str]:
+    return "round' taken as 0 at a half-integer (a jump)" if x - math.floor(x) == 0.5 else None
+
+
+def _mod(x: float, y: float) -> float:
+    return x % y  # floored, as Python: the sign of y
+
+
+def _mod_dy(x: float, y: float, out: float) -> float:
+    return 0.0 - x // y  # -floor(x/y), with Python's exact floor division (0, not -0)
+
+
+def _mod_kink(x: float, y: float) -> Optional[str]:
+    if y != 0.0 and x % y == 0.0:
+        return "x % y jumps where x/y is an integer: ∂ taken as 1 and -floor(x/y), as PyTorch"
+    return None
+
+
+def _cbrt_d(x: float, out: float) -> float:
+    return 1.0 / (3.0 * out * out)  # infinite at 0: ZeroDivisionError
+
+
+def _exp2(x: float) -> float:
+    return math.pow(2.0, x)  # math.exp2 is Python 3.11+; pow raises OverflowError
+
+
+def _acosh_d(x: float, out: float) -> float:
+    # sqrt(x-1)*sqrt(x+1): exact next to 1, no overflow of x^2
+    return 1.0 / (math.sqrt(x - 1.0) * math.sqrt(x + 1.0))
+
+
+def _sec(x: float) -> float:
+    return 1.0 / math.cos(x)
+
+
+def _csc(x: float) -> float:
+    return 1.0 / math.sin(x)  # sin(x) is 0 only at x = 0 among doubles
+
+
+def _cot(x: float) -> float:
+    return math.cos(x) / math.sin(x)
+
+
+def _cot_d(x: float, out: float) -> float:
+    s = math.sin(x)
+    return -(1.0 / s) / s
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _erf_d(x: float, out: float) -> float:
+    return _TWO_OVER_SQRT_PI * special.exp_neg_square(x)
+
+
+def _erfc_d(x: float, out: float) -> float:
+    return -_TWO_OVER_SQRT_PI * special.exp_neg_square(x)
+
+
+def _pole_error(what: str) -> Callable[[list[float], Exception], Optional[tuple[str, str]]]:
+    def error(xs: list[float], exc: Exception) -> Optional[tuple[str, str]]:
+        if isinstance(exc, ZeroDivisionError):
+            return "division_by_zero", f"{what} (an infinite value)"
+        return None
+
+    return error
+
+
+def _logaddexp(x: float, y: float) -> float:
+    # log(exp(x) + exp(y)) without overflow: max + log1p(exp(-|x - y|))
+    m = x if x > y else y
+    return m + math.log1p(math.exp(-abs(x - y)))
+
+
+def _xlogy(x: float, y: float) -> float:
+    return 0.0 if x == 0.0 else x * math.log(y)  # 0 at x = 0, as PyTorch and SciPy
+
+
+def _xlogy_dx(x: float, y: float, out: float) -> float:
+    if x == 0.0 and y <= 0.0:
+        return 0.0  # undefined (log(y) with y <= 0): PyTorch masks it to 0 there
+    return math.log(y)
+
+
+def _xlogy_dy(x: float, y: float, out: float) -> float:
+    return 0.0 if x == 0.0 else x / y  # xlogy(0, y) is 0 for every y
+
+
+def _xlogy_kink(x: float, y: float) -> Optional[str]:
+    return "xlogy: ∂/∂x taken as 0 at x = 0, y <= 0" if x == 0.0 and y <= 0.0 else None
+
+
+def _sinc(x: float) -> float:
+    if x == 0.0:
+        return 1.0
+    return special.sinpi(x) / (math.pi * x)
+
+
+_PI2 = math.pi * math.pi
+_SINC_D = tuple((-1.0) ** k * 2.0 * k / math.factorial(2 * k + 1) for k in range(9, 0, -1))
+
+
+def _sinc_d(x: float, out: float) -> float:
+    # (cos(pi x) - sinc(x))/x cancels near 0: there its Taylor series,
+    # pi^2 x sum_k (-1)^k 2k t^(k-1)/(2k+1)!, t = (pi x)^2
+    if abs(x) < 0.25:
+        t = _PI2 * x * x
+        acc = 0.0
+        for c in _SINC_D:
+            acc = acc * t + c
+        return _PI2 * x * acc
+    return (special.cospi(x) - out) / x
+
+
+_RADIAN = math.pi / 180.0
+_DEGREE = 180.0 / math.pi
+
+
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
@@ -393,6 +553,46 @@ def numpy_source(py: str) -> Optional[str]:
             return None
         pos = m.end()
     return py.replace("math.", "np.")
+
+
+def _np_each(f: Callable[..., float]) -> Callable[..., Any]:
+    """A scalar rule applied point by point (NaN where it raises): the NumPy
+    spelling of a rule NumPy has no function for (erf, lgamma, ...); exact,
+    and slower than a ufunc."""
+
+    def each(*args: Any) -> Any:
+        import numpy as np
+
+        arrays = np.broadcast_arrays(*[np.asarray(a, dtype=np.float64) for a in args])
+        out = np.empty(arrays[0].shape)
+        flat = out.reshape(-1)
+        for i, xs in enumerate(zip(*[a.reshape(-1).tolist() for a in arrays], strict=True)):
+            try:
+                flat[i] = f(*xs)
+            except (ValueError, ZeroDivisionError, OverflowError):
+                flat[i] = math.nan
+        return out
+
+    return each
+
+
+NUMPY_NAMES.update({
+    "erf": _np_each(math.erf), "erfc": _np_each(math.erfc), "erf_d": _np_each(_erf_d),
+    "erfc_d": _np_each(_erfc_d), "lgamma": _np_each(special.lgamma), "digamma": _np_each(special.digamma),
+    "trigamma": _np_each(special.trigamma), "sinc": _np_each(_sinc), "sinc_d": _np_each(_sinc_d),
+    "logaddexp": _np_each(_logaddexp), "xlogy": _np_each(_xlogy), "xlogy_dx": _np_each(_xlogy_dx),
+    "xlogy_dy": _np_each(_xlogy_dy), "cbrt": _np_each(special.cbrt)})
+_NUMPY_OF.update({
+    # (+ 0.0: floor(-0.5) is -1 but ceil(-0.5) is 0, not NumPy's -0.0, as int -> float gives)
+    _floor: "np.floor({0}) + 0.0", _ceil: "np.ceil({0}) + 0.0", _trunc: "np.trunc({0}) + 0.0",
+    _round: "np.rint({0}) + 0.0", _sign: "sign0({0})", _mod: "np.remainder({0}, {1})",
+    special.cbrt: "cbrt({0})", _exp2: "np.exp2({0})", math.asinh: "np.arcsinh({0})",
+    math.acosh: "np.arccosh({0})", math.atanh: "np.arctanh({0})", _sec: "1.0 / np.cos({0})",
+    _csc: "1.0 / np.sin({0})", _cot: "np.cos({0}) / np.sin({0})", math.erf: "erf({0})",
+    math.erfc: "erfc({0})", special.lgamma: "lgamma({0})", special.digamma: "digamma({0})",
+    special.trigamma: "trigamma({0})", _sinc: "sinc({0})", _logaddexp: "logaddexp({0}, {1})",
+    _xlogy: "xlogy({0}, {1})", math.radians: f"{{0}} * {_RADIAN!r}", math.degrees: f"{{0}} * {_DEGREE!r}",
+})
 
 
 def _unary(name: str, value: Callable[[float], float], d: Callable[[float, float], float],
@@ -508,6 +708,70 @@ OPS: tuple[Op, ...] = (
            np="{out} * sigmoid(-{0})"),
     Op("softplus", ("x",), _softplus, (Partial.function_of_x(_sigmoid, "sigmoid(x)"),),
        doc="log(1 + exp(x)), without overflow", finite=True),
+    # -- rounding and other piecewise functions (issue 10): derivative 0, flagged at the jumps
+    _unary("floor", _floor, _zero, "0", doc="largest integer <= x", kink=_at_integers("floor"),
+           finite=True, np="0.0"),
+    _unary("ceil", _ceil, _zero, "0", doc="smallest integer >= x", kink=_at_integers("ceil"),
+           finite=True, np="0.0"),
+    _unary("round", _round, _zero, "0", doc="nearest integer, half to even (as Python, PyTorch)",
+           kink=_round_kink, finite=True, np="0.0"),
+    _unary("trunc", _trunc, _zero, "0", doc="integer part, towards 0", kink=_trunc_kink,
+           finite=True, np="0.0"),
+    _unary("sign", _sign, _zero, "0", doc="-1, 0 or 1", kink=_at_zero("sign'(0) taken as 0"),
+           finite=True, np="0.0"),
+    Op("mod", ("x", "y"), _mod,
+       (Partial(lambda x, y, out: 1.0, "1", _mod_kink, const=1.0),
+        Partial(_mod_dy, "-floor(x/y)", _mod_kink, np="0.0 - np.floor_divide({0}, {1})")),
+       domain="y != 0", symbol="%", doc="x % y, floored (the sign of y, as Python)", finite=True,
+       tex=r"\bmod"),
+    # -- powers, exponentials, hyperbolic inverses
+    _unary("cbrt", special.cbrt, _cbrt_d, "1/(3*cbrt(x)^2)", doc="real cube root: cbrt(-8) = -2",
+           finite=True, np="1.0 / (3.0 * {out} * {out})"),
+    Op("exp2", ("x",), _exp2, (Partial(lambda x, out: out * _LN2, "exp2(x)*log(2)", np=f"{{out}} * {_LN2!r}"),), doc="2^x",
+       finite=True),
+    _unary("asinh", math.asinh, lambda x, out: 1.0 / math.hypot(x, 1.0), "1/sqrt(x^2 + 1)",
+           finite=True, tex=r"\operatorname{arsinh}", np="1.0 / np.hypot({0}, 1.0)"),
+    _unary("acosh", math.acosh, _acosh_d, "1/sqrt(x^2 - 1)", "x >= 1", finite=True,
+           tex=r"\operatorname{arcosh}", np="1.0 / (np.sqrt({0} - 1.0) * np.sqrt({0} + 1.0))"),
+    # (1 - x)*(1 + x) rather than 1 - x*x: exact near x = ±1
+    _unary("atanh", math.atanh, lambda x, out: 1.0 / ((1.0 - x) * (1.0 + x)), "1/(1 - x^2)",
+           "-1 < x < 1", finite=True, tex=r"\operatorname{artanh}",
+           np="1.0 / ((1.0 - {0}) * (1.0 + {0}))"),
+    # -- reciprocal trigonometric functions
+    _unary("sec", _sec, lambda x, out: out * math.tan(x), "sec(x)*tan(x)", doc="1/cos(x)",
+           finite=True, tex=r"\sec", np="{out} * np.tan({0})"),
+    Op("csc", ("x",), _csc, (Partial(lambda x, out: -out / math.tan(x), "-csc(x)*cot(x)", np="-{out} / np.tan({0})"),),
+       domain="x != 0", doc="1/sin(x)", tex=r"\csc", error=_pole_error("csc has a pole at 0")),
+    Op("cot", ("x",), _cot, (Partial(_cot_d, "-csc(x)^2", np="-(1.0 / np.sin({0})) / np.sin({0})"),), domain="x != 0", doc="cos(x)/sin(x)",
+       tex=r"\cot", error=_pole_error("cot has a pole at 0")),
+    # -- special functions
+    _unary("erf", math.erf, _erf_d, "2/sqrt(pi)*exp(-x^2)", doc="error function", finite=True,
+           np="erf_d({0}, {out})"),
+    _unary("erfc", math.erfc, _erfc_d, "-2/sqrt(pi)*exp(-x^2)",
+           doc="1 - erf(x), keeping its digits for large x", finite=True, np="erfc_d({0}, {out})"),
+    Op("lgamma", ("x",), special.lgamma, (Partial.function_of_x(special.digamma, "digamma(x)"),),
+       domain="x not 0, -1, -2, ...", doc="log|gamma(x)|", tex=r"\ln\Gamma",
+       error=_pole_error("lgamma has a pole at 0, -1, -2, ...")),
+    Op("digamma", ("x",), special.digamma,
+       (Partial.function_of_x(special.trigamma, "trigamma(x)"),),
+       domain="x not 0, -1, -2, ...", doc="lgamma'(x)", finite=True, tex=r"\psi",
+       error=_pole_error("digamma has a pole at 0, -1, -2, ...")),
+    _unary("sinc", _sinc, _sinc_d, "(cos(pi*x) - sinc(x))/x",
+           doc="sin(pi x)/(pi x), 1 at 0 (normalised, as NumPy, PyTorch)", finite=True,
+           np="sinc_d({0}, {out})"),
+    # -- unit conversions and the two-argument helpers
+    _unary("radians", math.radians, lambda x, out: _RADIAN, "pi/180", doc="degrees to radians",
+           py=repr(_RADIAN), finite=True),
+    _unary("degrees", math.degrees, lambda x, out: _DEGREE, "180/pi", doc="radians to degrees",
+           py=repr(_DEGREE)),
+    Op("logaddexp", ("x", "y"), _logaddexp,
+       (Partial(lambda x, y, out: _sigmoid(x - y), "sigmoid(x - y)", np="sigmoid({0} - {1})"),
+        Partial(lambda x, y, out: _sigmoid(y - x), "sigmoid(y - x)", np="sigmoid({1} - {0})")),
+       doc="log(exp(x) + exp(y)), without overflow", finite=True),
+    Op("xlogy", ("x", "y"), _xlogy,
+       (Partial(_xlogy_dx, "log(y)", _xlogy_kink, undefined="it needs log(y)", np="xlogy_dx({0}, {1})"),
+        Partial(_xlogy_dy, "x/y", np="xlogy_dy({0}, {1})")),
+       domain="y > 0, or x = 0", doc="x*log(y), 0 at x = 0 (as PyTorch, SciPy)"),
 )
 
 for _index, _op in enumerate(OPS):

@@ -598,12 +598,13 @@ class _Job:
         b = np.frombuffer(data, dtype=np.uint8)
         ends = np.flatnonzero((b == 44) | (b == 10))
         lengths = np.diff(ends, prepend=-1) - 1
-        redo = (lengths.reshape(n, k) > 15).any(axis=1)  # more than 15 digits: repr may differ
+        redo: Any = (lengths.reshape(n, k) > 15).any(axis=1)  # more than 15 digits: repr may differ
         match = self.canonical.match
         pos = 0
         newlines = ends.reshape(n, k)[:, -1]
         while True:
-            end = match(data, pos).end()
+            m = match(data, pos)
+            end = m.end() if m is not None else pos
             if end >= len(data):
                 break
             row = int(np.searchsorted(newlines, end))  # the line that is not canonical

@@ -727,7 +727,8 @@ OPS: tuple[Op, ...] = (
     # -- powers, exponentials, hyperbolic inverses
     _unary("cbrt", special.cbrt, _cbrt_d, "1/(3*cbrt(x)^2)", doc="real cube root: cbrt(-8) = -2",
            finite=True, np="1.0 / (3.0 * {out} * {out})"),
-    Op("exp2", ("x",), _exp2, (Partial(lambda x, out: out * _LN2, "exp2(x)*log(2)", np=f"{{out}} * {_LN2!r}"),), doc="2^x",
+    Op("exp2", ("x",), _exp2,
+       (Partial(lambda x, out: out * _LN2, "exp2(x)*log(2)", np=f"{{out}} * {_LN2!r}"),), doc="2^x",
        finite=True),
     _unary("asinh", math.asinh, lambda x, out: 1.0 / math.hypot(x, 1.0), "1/sqrt(x^2 + 1)",
            finite=True, tex=r"\operatorname{arsinh}", np="1.0 / np.hypot({0}, 1.0)"),
@@ -740,9 +741,11 @@ OPS: tuple[Op, ...] = (
     # -- reciprocal trigonometric functions
     _unary("sec", _sec, lambda x, out: out * math.tan(x), "sec(x)*tan(x)", doc="1/cos(x)",
            finite=True, tex=r"\sec", np="{out} * np.tan({0})"),
-    Op("csc", ("x",), _csc, (Partial(lambda x, out: -out / math.tan(x), "-csc(x)*cot(x)", np="-{out} / np.tan({0})"),),
+    Op("csc", ("x",), _csc,
+       (Partial(lambda x, out: -out / math.tan(x), "-csc(x)*cot(x)", np="-{out} / np.tan({0})"),),
        domain="x != 0", doc="1/sin(x)", tex=r"\csc", error=_pole_error("csc has a pole at 0")),
-    Op("cot", ("x",), _cot, (Partial(_cot_d, "-csc(x)^2", np="-(1.0 / np.sin({0})) / np.sin({0})"),), domain="x != 0", doc="cos(x)/sin(x)",
+    Op("cot", ("x",), _cot, (Partial(_cot_d, "-csc(x)^2", np="-(1.0 / np.sin({0})) / np.sin({0})"),),
+       domain="x != 0", doc="cos(x)/sin(x)",
        tex=r"\cot", error=_pole_error("cot has a pole at 0")),
     # -- special functions
     _unary("erf", math.erf, _erf_d, "2/sqrt(pi)*exp(-x^2)", doc="error function", finite=True,
@@ -769,8 +772,9 @@ OPS: tuple[Op, ...] = (
         Partial(lambda x, y, out: _sigmoid(y - x), "sigmoid(y - x)", np="sigmoid({1} - {0})")),
        doc="log(exp(x) + exp(y)), without overflow", finite=True),
     Op("xlogy", ("x", "y"), _xlogy,
-       (Partial(_xlogy_dx, "log(y)", _xlogy_kink, undefined="it needs log(y)", np="xlogy_dx({0}, {1})"),
-        Partial(_xlogy_dy, "x/y", np="xlogy_dy({0}, {1})")),
+       (Partial(_xlogy_dx, "log(y)", _xlogy_kink, undefined="it needs log(y)",
+                np="xlogy_dx({0}, {1}, {out})"),
+        Partial(_xlogy_dy, "x/y", np="xlogy_dy({0}, {1}, {out})")),
        domain="y > 0, or x = 0", doc="x*log(y), 0 at x = 0 (as PyTorch, SciPy)"),
 )
 

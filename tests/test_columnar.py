@@ -207,3 +207,33 @@ def test_without_numpy_the_point_by_point_path_runs(tmp_path: pytest.TempPathFac
                          text=True, check=True).stdout
     assert got == "line,x,y,f,df/dx,df/dy,error\n2,2,3,6,3,2,\n" or "6" in got
     assert math.isclose(float(got.splitlines()[1].split(",")[3]), 6.0)
+
+
+def test_csv_results_stream_as_points_arrive() -> None:
+    """One CSV point in, its result out, while the input is still open (the
+    columnar path does not wait for a full block)."""
+    import shutil
+    import threading
+
+    exe = shutil.which("autodiff", path=os.path.dirname(sys.executable)) or "autodiff"
+    proc = subprocess.Popen([exe, "eval", "f = x^2", "--points", "-", "--points-format", "csv",
+                             "--format", "csv"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    watchdog = threading.Timer(30, proc.kill)  # a held-back output fails the test, never hangs it
+    watchdog.start()
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(b"x\n")
+        for x in (3, 4):
+            proc.stdin.write(f"{x}\n".encode())
+            proc.stdin.flush()
+            line = proc.stdout.readline()
+            if line.startswith(b"line"):
+                line = proc.stdout.readline()
+            assert line.decode().split(",")[2] == str(x * x)
+        proc.stdin.close()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        watchdog.cancel()
+        proc.kill()
+        proc.wait()

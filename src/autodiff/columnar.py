@@ -122,6 +122,8 @@ def run_columnar(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes]
                         break
                     blocks.append((block, start))
                     start += block.count(b"\n")
+                    if reader.drained:
+                        break  # do not wait for more input before answering this
             except _Fallback:
                 fallback = True  # an overlong line: the blocks before it first
             if not blocks and not fallback:
@@ -235,17 +237,27 @@ class _Reader:
         self.read = getattr(stream, "read1", stream.read)
         self.rest = b""
         self.eof = False
+        #: the last read gave less than asked (a pipe with nothing more for now)
+        self.drained = False
 
     def _fill(self, size: int) -> None:
+        if self.drained and b"\n" in self.rest:
+            self.drained = False  # answer the lines that came before waiting for more
+            return
+        self.drained = False
         parts = [self.rest]
         have = len(self.rest)
         while have < size and not self.eof:
-            data = self.read(size - have)
+            wanted = size - have
+            data = self.read(wanted)
             if not data:
                 self.eof = True
                 break
             parts.append(data)
             have += len(data)
+            if len(data) < wanted and b"\n" in data:
+                self.drained = True  # a pipe with nothing more for now: answer the lines that came
+                break
         self.rest = b"".join(parts)
 
     def header(self) -> Optional[bytes]:

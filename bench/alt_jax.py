@@ -36,7 +36,7 @@ def main() -> None:
     for v in "abcd":
         out[v] = df[v]
     out["f"] = jax.device_get(value)
-    for v, g in zip("abcd", grads):
+    for v, g in zip("abcd", grads, strict=True):
         out[f"df/d{v}"] = jax.device_get(g)
     out["error"] = ""
     out.to_csv(sys.stdout, index=False)

@@ -22,7 +22,7 @@ EXPRESSION = ("sin(a*b+c)*exp(-a/4) + log(1+b*b)*cos(c-d) + exp(sin(a)*cos(b))/(
 def main() -> None:
     df = pd.read_csv(sys.argv[1], engine="pyarrow", dtype="float64")
     symbols = sympy.symbols("a b c d")
-    f = sympy.sympify(EXPRESSION, locals=dict(zip("abcd", symbols)))
+    f = sympy.sympify(EXPRESSION, locals=dict(zip("abcd", symbols, strict=True)))
     grads = [sympy.diff(f, s) for s in symbols]
     fn = sympy.lambdify(symbols, [f, *grads], modules="numpy", cse=True)
     value, *grad = fn(*(df[v].to_numpy() for v in "abcd"))
@@ -30,7 +30,7 @@ def main() -> None:
     for v in "abcd":
         out[v] = df[v]
     out["f"] = value
-    for v, g in zip("abcd", grad):
+    for v, g in zip("abcd", grad, strict=True):
         out[f"df/d{v}"] = g
     out["error"] = ""
     out.to_csv(sys.stdout, index=False)

@@ -470,12 +470,18 @@ class _Job:
                 return None
         elif (b == 44).any():
             return None
+        text = data.replace(b"\n", b",")
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             try:
-                values = np.fromstring(data.replace(b"\n", b",").decode("ascii"), sep=",")
+                values = np.fromstring(text.decode("ascii"), sep=",")
             except (ValueError, DeprecationWarning):
                 return None
+            except (AttributeError, TypeError):  # a NumPy without text fromstring: float() per cell
+                try:  # (on these bytes float() accepts exactly the strict decimal rule)
+                    values = np.array([float(c) for c in text[:-1].split(b",")])
+                except ValueError:
+                    return None
         if values.size != n_lines * k:
             return None
         return values.reshape(n_lines, k)

@@ -189,3 +189,11 @@ def test_no_user_text_reaches_the_generated_source() -> None:
     assert "0.1" in f.source and "1.5e+300" in f.source
     r = f(os=2.0, np=3.0, exec=1.0, eval_=4.0)
     assert r.value == math.sin(7.0) * 1.5e300 / 4.0 + 0.1 - 7
+
+
+def test_module_example() -> None:
+    import doctest
+
+    import autodiff.arrays
+
+    assert doctest.testmod(autodiff.arrays).failed == 0

@@ -35,6 +35,7 @@ import math
 import multiprocessing
 import os
 import re
+import select
 import warnings
 from typing import IO, Any, Callable, Optional, cast
 
@@ -255,10 +256,22 @@ class _Reader:
                 break
             parts.append(data)
             have += len(data)
-            if len(data) < wanted and b"\n" in data:
+            if len(data) < wanted and b"\n" in data and not self._more_now():
                 self.drained = True  # a pipe with nothing more for now: answer the lines that came
                 break
         self.rest = b"".join(parts)
+
+    def _more_now(self) -> bool:
+        """Whether the input has more bytes ready (a pipe whose writer is
+        ahead); True for an input that never blocks (no file descriptor)."""
+        try:
+            fd = self.stream.fileno()
+        except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+            return True
+        try:
+            return bool(select.select([fd], [], [], 0)[0])
+        except (OSError, ValueError):
+            return False
 
     def header(self) -> Optional[bytes]:
         """The first line (without its end), or None when it is absent or

@@ -22,7 +22,7 @@ np = pytest.importorskip("numpy")
 import autodiff  # noqa: E402
 from autodiff import columnar  # noqa: E402
 from autodiff.batch import BatchOptions, BatchSummary, run_batch  # noqa: E402
-from autodiff.cli import parse_number  # noqa: E402
+from autodiff.cli.common import parse_number  # noqa: E402
 
 EXACT = "f = x*y/(x - y) + sqrt(x) - y/3"
 
@@ -163,7 +163,7 @@ def test_memory_stays_flat(tmp_path: pytest.TempPathFactory) -> None:
     script = textwrap.dedent("""\
         import io, resource, sys, autodiff
         from autodiff.batch import BatchOptions, run_batch
-        from autodiff.cli import parse_number
+        from autodiff.cli.common import parse_number
         n = int(sys.argv[1])
         full = autodiff.parse("f = sin(x)*y + x/y")
 

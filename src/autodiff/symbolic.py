@@ -31,13 +31,20 @@ from typing import Any, Optional
 from .errors import ProgramError, UsageProblem, escape_text, name_list
 from .graph import Graph
 from .numfmt import format_number
-from .ops import CONSTANTS, OPERATORS, Op
+from .ops import CONSTANTS, FUNCTIONS, OPERATORS, Op
 
 __all__ = ["Dag", "Derivative", "derivative", "local_factor_template", "NotExpressible"]
 
 _ADD, _SUB, _MUL, _DIV = OPERATORS["add"], OPERATORS["sub"], OPERATORS["mul"], OPERATORS["div"]
 _NEG, _POW = OPERATORS["neg"], OPERATORS["pow"]
 _FOLDED = {_ADD, _SUB, _MUL, _DIV, _NEG, _POW}  # rows whose constant instances are folded
+
+
+#: where(c, a, b), when the language has it: a factor `where(c, 1, 0)` is
+#: multiplied into the branch (g*where(c, 1, 0) = where(c, g, 0), and
+#: where(c, g, 0)*f = where(c, g*f, 0)), so the terms of the branch not taken
+#: are not evaluated, as eval does not evaluate that branch
+_WHERE = FUNCTIONS.get(("where", 3))
 
 
 def _alias() -> Optional[Op]:
@@ -138,6 +145,15 @@ class Dag:
             va, vb = values
             if va == 0.0 or vb == 0.0:
                 return self.constant(0.0)  # x*0 (the factors are finite where eval succeeds)
+            if _WHERE is not None:
+                for w, other, first in ((a, b, True), (b, a, False)):
+                    if self.op[w] is _WHERE:
+                        c, x, y = self.args[w]
+                        times = (lambda t: (t, other)) if first else (lambda t: (other, t))
+                        if lit(y) == 0.0:
+                            return self.node(_WHERE, (c, self.node(_MUL, times(x)), y))
+                        if lit(x) == 0.0:
+                            return self.node(_WHERE, (c, x, self.node(_MUL, times(y))))
             if vb == 1.0:
                 return a
             if va == 1.0:
@@ -158,9 +174,9 @@ class Dag:
                 # c1*(c2*x) = (c1*c2)*x, when that is exact: one of them a power of two
                 c2 = lit(self.args[b][0])
                 if c2 is not None and (_power_of_two(va) or _power_of_two(c2)):
-                    c = va * c2
-                    if math.isfinite(c) and (c == 0.0) == (va == 0.0 or c2 == 0.0):
-                        return self.node(_MUL, (self.constant(c), self.args[b][1]))
+                    product = va * c2
+                    if math.isfinite(product) and (product == 0.0) == (va == 0.0 or c2 == 0.0):
+                        return self.node(_MUL, (self.constant(product), self.args[b][1]))
         elif op is _DIV:
             a, b = args
             va, vb = values
@@ -170,6 +186,13 @@ class Dag:
                 return self.constant(0.0)
             if self.op[a] is _NEG:  # (-x)/y = -(x/y)
                 return self.node(_NEG, (self.node(_DIV, (self.args[a][0], b)),))
+        elif op is _WHERE and op is not None:
+            c, x, y = args
+            if x == y:
+                return x
+            vc = values[0]
+            if vc is not None:
+                return x if vc != 0.0 else y
         elif op is _POW:
             a, b = args
             vb = values[1]

@@ -149,11 +149,12 @@ class Dag:
                 for w, other, first in ((a, b, True), (b, a, False)):
                     if self.op[w] is _WHERE:
                         c, x, y = self.args[w]
-                        times = (lambda t: (t, other)) if first else (lambda t: (other, t))
                         if lit(y) == 0.0:
-                            return self.node(_WHERE, (c, self.node(_MUL, times(x)), y))
+                            g = self.node(_MUL, (x, other) if first else (other, x))
+                            return self.node(_WHERE, (c, g, y))
                         if lit(x) == 0.0:
-                            return self.node(_WHERE, (c, x, self.node(_MUL, times(y))))
+                            g = self.node(_MUL, (y, other) if first else (other, y))
+                            return self.node(_WHERE, (c, x, g))
             if vb == 1.0:
                 return a
             if va == 1.0:

@@ -73,10 +73,12 @@ def result_dict(result: Result, *, nodes: bool = True) -> dict[str, Any]:
     return doc
 
 
-def iter_result_json(result: Result) -> Iterator[str]:
-    """`dumps(result_dict(result, nodes=False))` in pieces, written straight from
-    the result: a 1e6-variable gradient is never copied into dicts first. (A
-    test checks that the text is identical.)"""
+def iter_result_json(result: Result, *, nodes: bool = False) -> Iterator[str]:
+    """`dumps(result_dict(result, nodes=nodes))` in pieces, written straight
+    from the result: a 1e6-variable gradient or a 1e6-node trace is never
+    copied into dicts first, and each node is one piece (about as fast as
+    the parse; the indenting pure-Python encoder took minutes). Tests check
+    that the text is identical."""
     import json  # here, so that the table path does not load it
 
     name = json.JSONEncoder(ensure_ascii=False).encode
@@ -100,7 +102,49 @@ def iter_result_json(result: Result) -> Iterator[str]:
     adj, var = result.adjoints, result.graph.variables
     yield from mapping("gradient", ((v, adj[var[v]]) for v in result.graph.output_variables()))
     yield from mapping("bindings", iter(result.bindings.items()))
+    if nodes:
+        yield from _iter_nodes_json(result, name, number)
     yield "\n}"
+
+
+def _iter_nodes_json(result: Result, name: Any, number: Any) -> Iterator[str]:
+    """The `"nodes"` list of `iter_result_json`, one node a piece, indented
+    as `json.dumps(..., indent=2)` indents it."""
+    g = result.graph
+    names = g.names()
+    values, adj, conventions = result.values, result.adjoints, result.conventions
+    rows = node_rows(result)
+    if not rows:
+        yield ',\n  "nodes": []'
+        return
+    yield ',\n  "nodes": ['
+    sep = "\n    {\n      "
+    for i in rows:
+        op = g.op[i]
+        own = name(names[i])
+        if op is None:
+            head = f'"name": {own},\n      "op": {name(g.kind(i))},\n      "expression": {own},' \
+                   '\n      "inputs": [],'
+        else:
+            args = g.args(i)
+            inputs = ("[\n        " + ",\n        ".join(name(names[j]) for j in args) + "\n      ]"
+                      if args else "[]")
+            head = (f'"name": {own},\n      "op": {name(op.name)},\n      "expression": '
+                    f'{name(g.expression(i, names))},\n      "inputs": {inputs},')
+        local = result.local_factors(i)
+        local_text = ("{\n        " + ",\n        ".join(f"{name(k)}: {number(v)}"
+                                                       for k, v in local.items()) + "\n      }"
+                      if local else "{}")
+        adjoint = number(adj[i]) if g.active[i] else "null"
+        tail = ""
+        if i in conventions:
+            notes = conventions[i]
+            tail = (',\n      "conventions": [\n        ' + ",\n        ".join(map(name, notes))
+                    + "\n      ]" if notes else ',\n      "conventions": []')
+        yield (f'{sep}{head}\n      "value": {number(values[i])},\n      "local": {local_text},'
+               f'\n      "adjoint": {adjoint}{tail}\n    }}')
+        sep = ",\n    {\n      "
+    yield "\n  ]"
 
 
 def error_dict(error: AutodiffError, *, line: Optional[int] = None) -> dict[str, Any]:

@@ -13,9 +13,22 @@ from .evaluate import Result
 from .numfmt import format_number
 from .render import elide, node_rows
 
-__all__ = ["result_table", "gradient_text", "result_renderable"]
+__all__ = ["result_table", "gradient_text", "result_renderable", "cut"]
 
 MARK = "†"
+#: the longest name the table shows whole (longer: head…tail)
+NAME_WIDTH = 24
+#: the longest name a gradient line shows whole
+GRADIENT_NAME_WIDTH = 48
+
+
+def cut(name: str, width: int = NAME_WIDTH) -> str:
+    """`name` itself, or its head and tail around "…" in `width` characters
+    (the ends tell weight_of_layer_one_a from weight_of_layer_one_b)."""
+    if len(name) <= width:
+        return name
+    tail = (width - 1) // 2
+    return name[:width - 1 - tail] + "…" + name[len(name) - tail:]
 
 
 def _table_rows(result: Result) -> list[int]:
@@ -29,13 +42,14 @@ def result_table(result: Result, *, digits: Optional[int] = None,
     (variables first), with its operation, value, the local factor on each
     incoming edge, and its adjoint ∂output/∂node."""
     g = result.graph
-    out = result.output
-    names = g.names()
+    out = cut(result.output)
+    # Numbers never wrap or shrink; a very long name is cut (head…tail) in
+    # every column, rather than squeezing them out of the table (or folding a
+    # 5e6-character name over thousands of lines).
+    names = [cut(n) for n in g.names()]
     fmt = lambda x: format_number(x, digits)  # noqa: E731
     table = Table()
-    # Numbers never wrap or shrink; a very long name is cut (…) rather than
-    # squeezing them out of the table.
-    table.add_column("node", no_wrap=True, max_width=24, overflow="ellipsis")
+    table.add_column("node", no_wrap=True, max_width=NAME_WIDTH, overflow="ellipsis")
     table.add_column("operation", overflow="fold")
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("local factors", overflow="fold")
@@ -44,7 +58,7 @@ def result_table(result: Result, *, digits: Optional[int] = None,
     def add(i: int) -> None:
         op = g.op[i]
         expr = "input" if op is None else g.expression(i, names)
-        local = [f"∂{names[i]}/∂{n} = {fmt(d)}" for n, d in result.local_factors(i).items()]
+        local = [f"∂{names[i]}/∂{cut(n)} = {fmt(d)}" for n, d in result.local_factors(i).items()]
         mark = f" {MARK}" if i in result.conventions else ""
         adjoint = fmt(result.adjoints[i]) if g.active[i] else "—"
         table.add_row(Text(names[i]), Text(expr), Text(fmt(result.values[i])),
@@ -62,13 +76,14 @@ def result_table(result: Result, *, digits: Optional[int] = None,
 
 
 def gradient_text(result: Result, digits: Optional[int] = None) -> Text:
-    out = result.output
+    out = cut(result.output, GRADIENT_NAME_WIDTH)
     grad = result.gradient
     if not grad:
         return Text(f"{out} = {format_number(result.value, digits)} does not depend on any variable: "
                     "its gradient is empty")
     text = Text(f"gradient of {out} = {format_number(result.value, digits)}:\n")
-    lines = [f"  ∂{out}/∂{name} = {format_number(v, digits)}" for name, v in grad.items()]
+    lines = [f"  ∂{out}/∂{cut(name, GRADIENT_NAME_WIDTH)} = {format_number(v, digits)}"
+             for name, v in grad.items()]
     text.append("\n".join(lines))
     return text
 
@@ -76,7 +91,7 @@ def gradient_text(result: Result, digits: Optional[int] = None) -> Text:
 def conventions_text(result: Result) -> Optional[Text]:
     if not result.conventions:
         return None
-    names = result.graph.names()
+    names = [cut(n, GRADIENT_NAME_WIDTH) for n in result.graph.names()]
     lines = [f"{MARK} conventions where a derivative does not exist (as in PyTorch):"]
     lines += [f"  {names[i]}: {'; '.join(notes)}" for i, notes in sorted(result.conventions.items())]
     return Text("\n".join(lines))
@@ -84,7 +99,7 @@ def conventions_text(result: Result) -> Optional[Text]:
 
 def result_renderable(result: Result, *, digits: Optional[int] = None,
                       max_rows: Optional[int] = None) -> Group:
-    parts: list[RenderableType] = [Text(f"computation graph of {result.output}"),
+    parts: list[RenderableType] = [Text(f"computation graph of {cut(result.output, GRADIENT_NAME_WIDTH)}"),
                                    result_table(result, digits=digits, max_rows=max_rows)]
     hidden = elide(_table_rows(result), max_rows)[2]
     if hidden:

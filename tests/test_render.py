@@ -44,3 +44,17 @@ def test_streamed_json_with_nodes_is_byte_identical(program, point) -> None:
     streamed = "".join(iter_result_json(r, nodes=True))
     assert streamed == dumps(result_dict(r, nodes=True))
     assert streamed == json.dumps(result_dict(r, nodes=True), indent=2, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("nodes", [False, True])
+def test_streamed_json_with_a_gradcheck_is_byte_identical(nodes) -> None:
+    from autodiff.gradcheck import gradcheck, gradcheck_dict
+
+    r = autodiff.differentiate("sqrt(x)*y + relu(y)", {"x": 1e-7, "y": 0.0})
+    checks = gradcheck_dict(gradcheck(r))
+    doc = result_dict(r, nodes=nodes)
+    node_list = doc.pop("nodes", None)
+    doc["gradcheck"] = checks
+    if node_list is not None:
+        doc["nodes"] = node_list
+    assert "".join(iter_result_json(r, nodes=nodes, gradcheck=checks)) == dumps(doc)

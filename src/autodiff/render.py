@@ -73,12 +73,14 @@ def result_dict(result: Result, *, nodes: bool = True) -> dict[str, Any]:
     return doc
 
 
-def iter_result_json(result: Result, *, nodes: bool = False) -> Iterator[str]:
+def iter_result_json(result: Result, *, nodes: bool = False,
+                     gradcheck: Optional[dict[str, Any]] = None) -> Iterator[str]:
     """`dumps(result_dict(result, nodes=nodes))` in pieces, written straight
     from the result: a 1e6-variable gradient or a 1e6-node trace is never
     copied into dicts first, and each node is one piece (about as fast as
-    the parse; the indenting pure-Python encoder took minutes). Tests check
-    that the text is identical."""
+    the parse; the indenting pure-Python encoder took minutes). `gradcheck`
+    (`gradcheck.gradcheck_dict`) goes between the bindings and the nodes, as
+    `eval --gradcheck --json` writes it. Tests check that the text is identical."""
     import json  # here, so that the table path does not load it
 
     name = json.JSONEncoder(ensure_ascii=False).encode
@@ -102,6 +104,9 @@ def iter_result_json(result: Result, *, nodes: bool = False) -> Iterator[str]:
     adj, var = result.adjoints, result.graph.variables
     yield from mapping("gradient", ((v, adj[var[v]]) for v in result.graph.output_variables()))
     yield from mapping("bindings", iter(result.bindings.items()))
+    if gradcheck is not None:
+        text = json.dumps(gradcheck, indent=2, ensure_ascii=False, allow_nan=False)
+        yield ',\n  "gradcheck": ' + text.replace("\n", "\n  ")
     if nodes:
         yield from _iter_nodes_json(result, name, number)
     yield "\n}"

@@ -58,3 +58,12 @@ def test_streamed_json_with_a_gradcheck_is_byte_identical(nodes) -> None:
     if node_list is not None:
         doc["nodes"] = node_list
     assert "".join(iter_result_json(r, nodes=nodes, gradcheck=checks)) == dumps(doc)
+
+
+def test_a_compact_document_is_one_line_like_a_batch_record() -> None:
+    from autodiff.errors import BindingError
+    from autodiff.render import error_dict
+
+    doc = error_dict(BindingError("no value for the variable c", "c"))
+    assert dumps(doc, indent=None) == ('{"schema":1,"error":{"kind":"binding","message":'
+                                       '"no value for the variable c","name":"c"}}')

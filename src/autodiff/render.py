@@ -162,7 +162,8 @@ def error_dict(error: AutodiffError, *, line: Optional[int] = None) -> dict[str,
 
 def dumps(doc: dict[str, Any], indent: Optional[int] = 2) -> str:
     """Serialise deterministically: keys in insertion order, no NaN/Infinity,
-    UTF-8 text kept (∂ stays ∂)."""
+    UTF-8 text kept (∂ stays ∂). `indent=None`: one compact line, as a
+    batch's NDJSON records are written."""
     return "".join(iter_json(doc, indent))
 
 
@@ -170,5 +171,7 @@ def iter_json(doc: dict[str, Any], indent: Optional[int] = 2) -> Iterator[str]:
     """`dumps` in pieces, for writing a large document without building it whole."""
     import json  # here, so that the table path does not load it
 
-    encoder = json.JSONEncoder(indent=indent, ensure_ascii=False, allow_nan=False)
+    separators = (",", ":") if indent is None else None
+    encoder = json.JSONEncoder(indent=indent, ensure_ascii=False, allow_nan=False,
+                               separators=separators)
     return encoder.iterencode(doc)

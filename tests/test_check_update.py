@@ -139,7 +139,7 @@ def _case_file(tmp_path: Path, ref: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("ref", ["/etc/hostname", "../secret.ad", "sub/../../secret.ad",
+@pytest.mark.parametrize("ref", ["/etc/hostname", "../secret.ad", "sub/../../secret.ad", "/",
                                  "link.ad"])
 def test_file_stays_inside_the_cases_folder(tmp_path, ref) -> None:
     (tmp_path / "secret.ad").write_text("hostname_vm\n", encoding="utf-8")
@@ -212,3 +212,9 @@ def test_update_failure_is_an_output_error(tmp_path, monkeypatch) -> None:
         update_file(path, outcomes)
     assert path.read_text(encoding="utf-8") == text
     assert os.listdir(tmp_path) == ["cases.toml"]
+
+
+def test_a_nul_in_the_file_name_is_a_cases_file_error(run, tmp_path) -> None:
+    path = _case_file(tmp_path, "a\0b.ad")
+    res = run("check", str(path))
+    assert res.exit_code == 2 and "file must be a non-empty string" in res.stderr

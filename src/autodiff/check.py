@@ -243,8 +243,8 @@ def _cases(path: Path, doc: dict[str, Any], origin: bytes, updating: bool, allow
                 raise _where(path, f"{what}: program must be a string")
         else:
             ref = raw["file"]
-            if not isinstance(ref, str) or not ref:
-                raise _where(path, f"{what}: file must be a non-empty string")
+            if not isinstance(ref, str) or not ref or "\0" in ref:
+                raise _where(path, f"{what}: file must be a non-empty string (a file name)")
             program, source = _program_file(path, ref, what, allow_outside)
         bindings = raw.get("bindings", {})
         if not isinstance(bindings, dict) or not all(_is_number(v) for v in bindings.values()):

@@ -9,6 +9,7 @@ byte-identical output.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterator, Optional
 
 from .errors import AutodiffError
@@ -82,14 +83,21 @@ def iter_result_json(result: Result, *, nodes: bool = False,
     (`gradcheck.gradcheck_dict`) goes between the bindings and the nodes, as
     `eval --gradcheck --json` writes it. Tests check that the text is identical."""
     import json  # here, so that the table path does not load it
+    import json.encoder
 
-    name = json.JSONEncoder(ensure_ascii=False).encode
+    # (what json.dumps(..., ensure_ascii=False) writes for a str, and for
+    # json_number(x): the same text, without a call per value through them)
+    name = json.encoder.encode_basestring
+    exact = 2.0**53
+    copysign, float_repr = math.copysign, float.__repr__
 
     def number(x: float) -> str:
+        if x - x == 0.0:  # finite
+            if x.is_integer() and -exact < x < exact and (x != 0.0 or copysign(1.0, x) > 0.0):
+                return str(int(x))
+            return float_repr(x)
         v = json_number(x)
-        if isinstance(v, str):
-            return name(v)
-        return str(v) if isinstance(v, int) else float.__repr__(v)
+        return name(v) if isinstance(v, str) else str(v)
 
     def mapping(key: str, items: Iterator[tuple[str, float]]) -> Iterator[str]:
         yield f',\n  "{key}": {{'

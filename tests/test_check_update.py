@@ -86,7 +86,7 @@ def test_dotted_expect_keys_update(run, tmp_path) -> None:
     assert res.exit_code == 0, res.stderr
     assert "updated 2 cases" in res.stderr
     text = path.read_text(encoding="utf-8")
-    assert 'expect = {error = "domain"}' in text
+    assert 'expect = { error = "domain" }' in text
     assert "expect.value = 6  # kept\nexpect.gradient.x = 3\n" in text
     assert run("check", str(path)).stdout.splitlines() == ["PASS a", "PASS b", "2 passed, 0 failed"]
 
@@ -218,3 +218,14 @@ def test_a_nul_in_the_file_name_is_a_cases_file_error(run, tmp_path) -> None:
     path = _case_file(tmp_path, "a\0b.ad")
     res = run("check", str(path))
     assert res.exit_code == 2 and "file must be a non-empty string" in res.stderr
+
+
+def test_a_new_inline_table_is_written_with_spaces(run, tmp_path) -> None:
+    path = tmp_path / "cases.toml"
+    path.write_text('[[case]]\nname = "a"\nprogram = "x*y"\nbindings = { x = 2, "y" = 3 }\n'
+                    'expect = { value = 1 }  # pinned\n\n[[case]]\nname = "b"\nprogram = "x"\n'
+                    'bindings = { x = 0.1 }\n', encoding="utf-8")
+    assert run("check", str(path), "--update").exit_code == 0
+    text = path.read_text(encoding="utf-8")
+    assert "expect = { value = 6 }  # pinned\n" in text
+    assert "expect = { value = 0.1, gradient = { x = 1 } }\n" in text

@@ -413,6 +413,8 @@ def update_file(path: Path, outcomes: list[Outcome]) -> int:
         changed, new_text = _update_json(text, outcomes)
     else:
         changed, new_text = _update_toml(text, outcomes)
+    if text.endswith("\n") and not new_text.endswith("\n"):
+        new_text += "\n"  # (tomlkit drops it after a key added to the last table)
     if changed:
         _replace(path, bom + new_text.encode("utf-8"), origin)
     return changed
@@ -456,9 +458,7 @@ def _update_toml(text: str, outcomes: list[Outcome]) -> tuple[int, str]:
         if current is None or not (same_keys or plain_table):
             if current is not None:
                 del table["expect"]
-            expect = tomlkit.inline_table()
-            _fill(expect, new)
-            table["expect"] = expect
+            table["expect"] = _inline(new)
             continue
         for key in list(current):
             if key not in new:
@@ -527,17 +527,18 @@ def _replace(path: Path, data: bytes, origin: bytes) -> None:
         pass
 
 
-def _fill(table: Any, new: dict[str, Any]) -> None:
+def _inline(new: dict[str, Any]) -> Any:
+    """`new` as a TOML inline table written as people write them,
+    ``{ value = 1, gradient = { x = 2 } }`` (tomlkit's own has no spaces)."""
     import tomlkit
 
-    for key, value in new.items():
-        if isinstance(value, dict):
-            inner = tomlkit.inline_table()
-            for k, v in value.items():
-                inner[k] = v
-            table[key] = inner
-        else:
-            table[key] = value
+    def text(table: dict[str, Any]) -> str:
+        parts = [f"{tomlkit.key(k).as_string()} = "
+                 f"{text(v) if isinstance(v, dict) else tomlkit.item(v).as_string()}"
+                 for k, v in table.items()]
+        return "{ " + ", ".join(parts) + " }" if parts else "{}"
+
+    return tomlkit.parse("t = " + text(new))["t"]
 
 
 def _plain(item: Any) -> Any:

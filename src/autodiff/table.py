@@ -103,7 +103,8 @@ def result_renderable(result: Result, *, digits: Optional[int] = None,
                                    result_table(result, digits=digits, max_rows=max_rows)]
     hidden = elide(_table_rows(result), max_rows)[2]
     if hidden:
-        parts.append(Text(f"{hidden:,} more nodes not shown: --max-rows N shows more, --json shows all"))
+        noun = "node" if hidden == 1 else "nodes"
+        parts.append(Text(f"{hidden:,} more {noun} not shown: --max-rows N shows more, --json shows all"))
     notes = conventions_text(result)
     if notes is not None:
         parts.append(notes)

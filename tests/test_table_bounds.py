@@ -34,3 +34,22 @@ def test_a_long_name_is_cut_everywhere() -> None:
     assert len(text) < 5_000
     assert "aaaaaaaaaaaa…aaaaaaa_end" in text
     assert f"∂J/∂{cut(name, 48)} = " in text
+
+
+def test_a_number_is_never_split_across_lines_at_any_width() -> None:
+    # Before: at 80 columns the local-factors column folded 0.4535961214255773
+    # into "0.453596121" / "4255773".
+    from autodiff.numfmt import format_number
+
+    result = autodiff.differentiate("J = sin(x)*cos(y)*exp(z) + atan2(y, x)",
+                                    {"x": 1.1, "y": 2.2, "z": 0.3})
+    numbers = {format_number(d) for i in range(len(result.graph))
+               for d in result.local_factors(i).values()}
+    numbers |= {format_number(v) for v in result.values} | {format_number(a) for a in result.adjoints}
+    for width in range(60, 181, 5):
+        text = render(result, width)
+        for number in numbers:
+            assert number in text, (width, number)
+        assert max(map(len, text.splitlines())) <= width
+    assert "local factors ∂node/∂input:\n  ∂t1/∂x = 0.4535961214255773\n" in render(result, 80)
+    assert "│ ∂t1/∂x = 0.4535961214255773" in render(result, 120)

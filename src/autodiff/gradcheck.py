@@ -75,7 +75,7 @@ def gradcheck(result: Result, *, eps: float = EPS, atol: float = ATOL, rtol: flo
     graph = result.graph
     work = 2 * len(result.gradient) * (graph.output + 1)
     if max_work is not None and work > max_work:
-        raise UsageProblem(f"--gradcheck would evaluate the program twice for each of its "
+        raise UsageProblem(f"the gradient check would evaluate the program twice for each of its "
                            f"{len(result.gradient):,} variables ({graph.output + 1:,} nodes each: "
                            f"{work:,} node evaluations), more than the limit of {max_work:,}; check "
                            "a smaller program, or an intermediate with --of")

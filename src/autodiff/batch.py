@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import itertools
 import json
 import math
+import os
 import re
 import signal
+import stat
 import threading
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Iterator, Mapping, Optional, Union
@@ -71,6 +74,7 @@ class BatchOptions:
     ignore_extra: bool = False
     #: the CSV cell separator; None: "," or, when the header has ";" and no ",", ";"
     csv_delimiter: Optional[str] = None
+    columnar: bool = True  # CSV points on NumPy arrays when NumPy is installed (columnar.py)
 
 
 @dataclass
@@ -349,8 +353,7 @@ def _csv_rows(lines: Iterator[tuple[int, Optional[bytes]]], names: list[str], de
             yield number, PointError(f"line {number} is not valid CSV: {why}")
             continue
         if len(row) != width:
-            yield number, PointError(f"line {number} has {len(row)} "
-                                     f"{'cell' if len(row) == 1 else 'cells'}; the header has {width}")
+            yield number, PointError(f"line {number} has {len(row)} cells; the header has {width}")
             continue
         if any("\udc80" <= ch <= "\udcff" for cell in row for ch in cell):
             yield number, PointError(f"line {number} is not valid UTF-8")
@@ -438,6 +441,15 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
               progress: Optional[Callable[[int, int], None]] = None) -> BatchSummary:
     """Evaluate `selected` (the output's graph, from `full.select`) at every
     point of `stream`, writing one result per point to `out`."""
+    if options.output_format == "csv":  # (before any path reads or writes anything)
+        _csv_columns(selected, [])
+    if (options.columnar and options.compile and options.points_format == "csv" and parse_value
+            and options.csv_delimiter in (None, ",")):
+        columnar = _columnar(stream)
+        if columnar is not None:
+            done = columnar(full, selected, stream, out, options, parse_value=parse_value, progress=progress)
+            if done is not None:
+                return done
     allowed = set(full.variables)
     required = selected.output_variables()
     required_set = set(required)
@@ -477,19 +489,8 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
             extra_names = ["extra"]  # one CSV column: the extra keys as a JSON object
 
     if as_csv:  # (after the input's header: a bad one writes nothing)
-        for reserved in ("line", "error"):
-            if reserved in required_set:
-                raise UsageProblem(f"a variable named {reserved} clashes with the CSV column "
-                                   f"{reserved}; use NDJSON output for this program")
-        columns = ["line", *extra_names, *required, out_name,
-                   *(f"d{out_name}/d{v}" for v in required), "error"]
-        if len(set(columns)) < len(columns):
-            dup = next(c for c in columns if columns.count(c) > 1)
-            raise UsageProblem(f"the CSV output would have two columns named {_show(dup)} (the "
-                               f"output or an extra column is named {_show(dup)}); rename it, or "
-                               "use NDJSON output")
         csv_out = csv.writer(_CsvSink(writer), lineterminator="\n")
-        csv_out.writerow(columns)
+        csv_out.writerow(_csv_columns(selected, extra_names))
 
     ignore_extra = options.ignore_extra
     from_csv = options.points_format == "csv"
@@ -603,6 +604,25 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
     return summary
 
 
+def _csv_columns(selected: Graph, extra_names: list[str]) -> list[str]:
+    """The CSV output's header row; a UsageProblem if two columns would have
+    the same name (a variable or the output named line or error)."""
+    required = selected.output_variables()
+    out_name = selected.output_name
+    for reserved in ("line", "error"):
+        if reserved in required:
+            raise UsageProblem(f"a variable named {reserved} clashes with the CSV column "
+                               f"{reserved}; use NDJSON output for this program")
+    columns = ["line", *extra_names, *required, out_name,
+               *(f"d{out_name}/d{v}" for v in required), "error"]
+    if len(set(columns)) < len(columns):
+        dup = next(c for c in columns if columns.count(c) > 1)
+        raise UsageProblem(f"the CSV output would have two columns named {_show(dup)} (the "
+                           f"output or an extra column is named {_show(dup)}); rename it, or "
+                           "use NDJSON output")
+    return columns
+
+
 def _with_extra(line: str, number: int, extra: dict[str, Any], dumps: Callable[[Any], str]) -> str:
     """A record with ``"extra": {...}`` after its ``"line"``."""
     prefix = f'{{"schema":{SCHEMA_VERSION},"line":{number}'
@@ -616,6 +636,24 @@ def _extra_cells(extra: Optional[dict[str, Any]], names: list[str], from_csv: bo
     if from_csv:
         return [(extra or {}).get(n, "") for n in names]
     return [dumps(extra) if extra else ""]
+
+
+def _columnar(stream: IO[bytes]) -> Any:
+    """columnar.run_columnar, or None without NumPy or for a file too small to
+    repay importing it (the point-by-point path then runs)."""
+    try:
+        info = os.fstat(stream.fileno())
+        if stat.S_ISREG(info.st_mode) and info.st_size < 1 << 17:
+            return None
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        pass
+    try:
+        import numpy  # noqa: F401 - the optional extra autodiff[fast]
+    except ImportError:
+        return None
+    from .columnar import run_columnar
+
+    return run_columnar
 
 
 def _pct(text: str) -> str:

@@ -17,7 +17,7 @@ import pytest
 
 from autodiff import parse
 from autodiff.batch import CHUNK, MAX_LINE, BatchOptions, PointError, run_batch
-from autodiff.cli import parse_number
+from autodiff.cli.common import parse_number
 
 
 def batch(program: str, data: bytes, **options) -> tuple[list[str], object]:
@@ -55,19 +55,20 @@ def test_ctrl_c_on_a_slow_pipe_leaves_whole_lines(tmp_path) -> None:
     assert [json.loads(line)["line"] for line in lines] == list(range(1, len(lines) + 1))
 
 
-def test_a_stray_quote_swallows_no_rows(run, tmp_path) -> None:
+@pytest.mark.parametrize("rows", [2000, 30_000])  # (a file over 128 KiB takes the columnar path)
+def test_a_stray_quote_swallows_no_rows(run, tmp_path, rows) -> None:
     # Before: 2 records for 2,002 data rows, and "1 of 2 points failed".
-    rows = ["x,y", "1,2", '"3,4'] + [f"{i},{i + 1}" for i in range(5, 2005)]
+    lines = ["x,y", "1,2", '"3,4'] + [f"{i},{i + 1}" for i in range(5, rows + 5)]
     path = tmp_path / "quote.csv"
-    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     res = run("eval", "x*y", "--points", str(path))
     docs = records(res.stdout.splitlines())
-    assert [d["line"] for d in docs] == list(range(2, 2004))
+    assert [d["line"] for d in docs] == list(range(2, rows + 4))
     assert docs[1]["error"] == {"kind": "point", "message": "line 3 is not valid CSV: a quoted cell "
                                 "is not closed on this line (a cell cannot span lines)"}
-    assert docs[2]["value"] == 30 and docs[-1]["value"] == 2004 * 2005
+    assert docs[2]["value"] == 30 and docs[-1]["value"] == (rows + 4) * (rows + 5)
     assert res.exit_code == 1
-    assert "1 of 2002 points failed" in res.stderr
+    assert f"1 of {rows + 2} points failed" in res.stderr
 
 
 def test_a_quoted_cell_spanning_lines_is_an_error_on_each_line() -> None:
@@ -146,10 +147,12 @@ def test_huge_integers_are_too_large_for_a_double(digits) -> None:
 
 
 @pytest.mark.parametrize("program", ["line = x*2", "error = x*2"])
-def test_csv_output_refuses_an_output_named_like_a_column(run, program) -> None:
+@pytest.mark.parametrize("rows", [1, 30_000])
+def test_csv_output_refuses_an_output_named_like_a_column(run, tmp_path, program, rows) -> None:
     # Before: "line,x,line,dline/dx,error" (two columns named line).
-    res = run("eval", program, "--points", "-", "--points-format", "csv", "--format", "csv",
-              input="x\n1\n")
+    path = tmp_path / "p.csv"
+    path.write_text("x\n" + "1.5\n" * rows, encoding="utf-8")
+    res = run("eval", program, "--points", str(path), "--format", "csv")
     assert res.exit_code == 2 and res.stdout == ""
     assert "the CSV output would have two columns named" in res.stderr
 

@@ -200,3 +200,13 @@ def test_csv_on_stdin_read_as_ndjson_gets_a_hint(run) -> None:
     res = run("eval", "x*y", "--points", "-", input="x,y\n1,2\n")
     first = json.loads(res.stdout.splitlines()[0])
     assert first["error"]["message"].endswith("(it looks like a CSV header: say --points-format csv)")
+
+
+def test_the_ignore_extra_option(run) -> None:
+    res = run("eval", "x*y", "--points", "-", "--points-format", "csv", "--ignore-extra",
+              input="id,x,y\nA7,1,2\n")
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(res.stdout)["extra"] == {"id": "A7"}
+    res = run("eval", "x*y", "--points", "-", "--points-format", "csv", input="id,x,y\nA7,1,2\n")
+    assert res.exit_code == 2 and "--ignore-extra" in res.stderr
+    assert run("eval", "x", "--x", "1", "--ignore-extra").exit_code == 2

@@ -229,3 +229,14 @@ def test_a_new_inline_table_is_written_with_spaces(run, tmp_path) -> None:
     text = path.read_text(encoding="utf-8")
     assert "expect = { value = 6 }  # pinned\n" in text
     assert "expect = { value = 0.1, gradient = { x = 1 } }\n" in text
+
+
+def test_the_allow_outside_option(run, tmp_path) -> None:
+    (tmp_path / "model.ad").write_text("x*2\n", encoding="utf-8")
+    path = _case_file(tmp_path, "../model.ad")
+    path.write_text(path.read_text(encoding="utf-8").replace("{ value = 1 }", "{ value = 2 }\n"
+                                                             "bindings = { x = 1 }"), encoding="utf-8")
+    res = run("check", str(path))
+    assert res.exit_code == 2 and "outside the cases file's folder" in res.stderr
+    res = run("check", str(path), "--allow-outside")
+    assert (res.exit_code, res.stdout) == (0, "PASS p\n1 passed, 0 failed\n")

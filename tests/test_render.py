@@ -67,3 +67,10 @@ def test_a_compact_document_is_one_line_like_a_batch_record() -> None:
     doc = error_dict(BindingError("no value for the variable c", "c"))
     assert dumps(doc, indent=None) == ('{"schema":1,"error":{"kind":"binding","message":'
                                        '"no value for the variable c","name":"c"}}')
+
+
+def test_eval_json_with_nodes_prints_the_streamed_text(run) -> None:
+    res = run("eval", "u = b*c; v = a + u; J = 3*relu(v)", "--a", "5", "--b", "3", "--c", "2",
+              "--json")
+    r = autodiff.differentiate("u = b*c; v = a + u; J = 3*relu(v)", {"a": 5, "b": 3, "c": 2})
+    assert res.stdout == dumps(result_dict(r)) + "\n"

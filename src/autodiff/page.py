@@ -100,7 +100,7 @@ def layout(edges: list[tuple[int, int]], sizes: dict[int, tuple[float, float]],
             path.append(virtual)
         path.append(b)
         chain[(a, b)] = path
-        for s, t in zip(path, path[1:]):
+        for s, t in zip(path, path[1:], strict=False):
             down[s].append(t)
             up[t].append(s)
     size = dict(sizes)
@@ -181,7 +181,7 @@ def _path_d(pts: list[tuple[float, float]]) -> str:
     """An SVG path through the points: cubic segments leaving and entering horizontally."""
     (x0, y0) = pts[0]
     out = [f"M{x0:.1f},{y0:.1f}"]
-    for (xa, ya), (xb, yb) in zip(pts, pts[1:]):
+    for (xa, ya), (xb, yb) in zip(pts, pts[1:], strict=False):
         dx = (xb - xa) / 2
         out.append(f"C{xa + dx:.1f},{ya:.1f} {xb - dx:.1f},{yb:.1f} {xb:.1f},{yb:.1f}")
     return " ".join(out)
@@ -309,8 +309,15 @@ def _backward_part(d: _Drawing, ex: Explanation, fmt: Any, edge_id: dict[tuple[i
                                sets=[[f"{n}-a", fmt(s.adjoint)]], marks=[[n, "adjoint"]]))
             continue
         products: list[str] = []
-        m = len(s.terms)
-        for k, t in enumerate(s.terms):
+        terms = [t for t in s.terms if t.user in d.shown]
+        hidden = len(s.terms) - len(terms)
+        more = f" + … ({hidden:,} uses not drawn)" if hidden else ""
+        if not terms:
+            steps.append(_step("backward", f"{head} = {fmt(s.adjoint)} (the sum over{more[2:]})",
+                               node=s.node, sets=[[f"{n}-a", fmt(s.adjoint)]], marks=[[n, "adjoint"]]))
+            continue
+        m = len(terms)
+        for k, t in enumerate(terms):
             pair = (s.node, t.user)
             eid = edge_id.get(pair)
             product = fmt(t.product)
@@ -329,22 +336,22 @@ def _backward_part(d: _Drawing, ex: Explanation, fmt: Any, edge_id: dict[tuple[i
                                                            else local)
                 sets.append([f"{eid}-f", label + (" †" if t.conventions else "")])
                 marks.append([eid, "done"])
-            if m == 1:
+            if m == 1 and not hidden:
                 line = f"{head} = {chain} = {numbers} = {product}"
                 if product != fmt(s.adjoint):
                     line += f" = {fmt(s.adjoint)}"
                 sets.append([f"{n}-a", fmt(s.adjoint)])
                 marks.append([n, "adjoint"])
             else:
-                line = f"use {k + 1} of {m}: {chain} = {numbers} = {product}"
+                line = f"use {k + 1} of {m + hidden:,}: {chain} = {numbers} = {product}"
                 so_far = " + ".join(_paren(p) for p in products)
                 if k + 1 < m:
                     sets.append([f"{n}-a", so_far + " + …"])
                     marks.append([n, "partial"])
                 else:
                     total = fmt(s.adjoint)
-                    line += f";  {head} = {so_far} = {total}"
-                    sets.append([f"{n}-a", f"{so_far} = {total}"])
+                    line += f"; {head} = {so_far}{more} = {total}"
+                    sets.append([f"{n}-a", f"{so_far}{more} = {total}" if not hidden else total])
                     marks.append([n, "adjoint"])
             steps.append(_step("backward", line, node=s.node, edge=eid, detail=detail, sets=sets,
                                marks=marks))
@@ -384,7 +391,7 @@ def page_data(d: _Drawing, *, explanation: Optional[dict[str, Any]], steps: list
             labels[pair] = texts.get(f"e{k}-f", f"∂{names[pair[1]]}/∂{names[pair[0]]} = {d.symbolic[pair]}")
     gaps: dict[int, float] = {}
     lay0 = layout(d.pairs, sizes)
-    for (a, b), text in labels.items():
+    for (_a, b), text in labels.items():
         k = lay0.layer[b] - 1
         gaps[k] = max(gaps.get(k, 0.0), len(text) * LABEL_CHAR + 64)
     lay = layout(d.pairs, sizes, {k: min(v, 420.0) for k, v in gaps.items()})
@@ -436,7 +443,8 @@ def explanation_page(ex: Explanation, *, digits: Optional[int] = None, max_nodes
     if d.hidden:
         shown_names = {g.names()[i] for i in d.shown}
         doc["forward"] = [s for s in doc["forward"] if s["node"] in shown_names]
-        doc["backward"] = [s for s in doc["backward"] if s["node"] in shown_names]
+        doc["backward"] = [dict(s, terms=[t for t in s["terms"] if t["user"] in shown_names])
+                           for s in doc["backward"] if s["node"] in shown_names]
     data = page_data(d, explanation=doc, steps=steps, finals=finals,
                      title=title or f"How autodiff computes {g.output_name} = {fmt(result.value)}",
                      notes=notes)
@@ -524,7 +532,7 @@ def embed_json(doc: Any) -> str:
 
 
 def _asset(name: str) -> str:
-    return resources.files("autodiff").joinpath("assets", name).read_text(encoding="utf-8")
+    return resources.files("autodiff").joinpath("assets").joinpath(name).read_text(encoding="utf-8")
 
 
 _CSP = ("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; "
@@ -556,11 +564,13 @@ def render_page(data: dict[str, Any]) -> str:
                      f'{data["hidden"]:,} more are not drawn (--max-nodes N draws more).</p>')
     parts.append(f'<div class="board" role="img" aria-label="computation graph, inputs left, output '
                  f'right" style="width:{w + 8:.0f}px;height:{h + 8:.0f}px">')
+    markers = "".join(
+        f'<marker id="arrow-{k}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="{m}" '
+        f'markerHeight="{m}" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+        f'<path d="M0,0 L10,5 L0,10 z" class="head-{k}"/></marker>'
+        for k, m in (("todo", 9), ("done", 10), ("current", 14)))
     parts.append(f'<svg class="edges" width="{w + 8:.0f}" height="{h + 8:.0f}" aria-hidden="true">'
-                 '<defs>' + "".join(
-                     f'<marker id="arrow-{k}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="{m}" '
-                     f'markerHeight="{m}" markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
-                     f'class="head-{k}"/></marker>' for k, m in (("todo", 9), ("done", 10), ("current", 14))) + "</defs>")
+                 f"<defs>{markers}</defs>")
     for edge in data["edges"]:
         cls = "edge" + ("" if edge["active"] else " inactive")
         parts.append(f'<path id="{edge["id"]}" class="{cls}" d="{edge["path"]}" '
@@ -571,8 +581,9 @@ def render_page(data: dict[str, Any]) -> str:
             continue
         x, y = edge["anchor"]
         sym = f'{_d(_name(data, edge["to"]), _name(data, edge["from"]))} = {edge["formula"]}'
+        shown = "" if has_steps else e(_cut(sym, 60))
         parts.append(f'<div class="factor" id="{edge["id"]}-f" data-symbolic="{e(_cut(sym, 60))}" '
-                     f'style="left:{x:.0f}px;top:{y:.0f}px">{e(_cut(sym, 60)) if not has_steps else ""}</div>')
+                     f'style="left:{x:.0f}px;top:{y:.0f}px">{shown}</div>')
     out = data["output"]
     for node in data["nodes"]:
         x, y, nw, nh = node["box"]
@@ -587,14 +598,15 @@ def render_page(data: dict[str, Any]) -> str:
         else:
             rows.append('<div class="row key">no adjoint (a constant)</div>')
         rows += [f'<div class="row note">† {e(n)}</div>' for n in node["notes"]]
-        parts.append(f'<div class="node {node["kind"]}" id="{nid}" tabindex="-1" '
+        parts.append(f'<div class="node {node["kind"]}" id="{nid}" data-name="{e(node["name"])}" '
                      f'style="left:{x:.0f}px;top:{y:.0f}px;width:{nw:.0f}px;min-height:{nh:.0f}px">'
                      + "".join(rows) + "</div>")
     parts.append("</div>")
     if has_steps:
         parts.append('<section class="log"><h2>Steps so far</h2><ol id="log" start="1"></ol></section>')
     parts.append('<p class="legend">Dashed box: not computed yet. Solid box: value known. Bold number: '
-                 'adjoint known. Thick red edge with ◀: the current step (backward arrows point from the output back, the way the adjoints flow). † marks a convention at a '
+                 'adjoint known. Thick red edge with ◀: the current step (backward '
+                 'arrows point from the output back, the way the adjoints flow). † marks a convention at a '
                  'point where the derivative does not exist. Keys: → next, ← back, Home/End, Space '
                  'play/pause.</p>')
     parts.append(f'<script type="application/json" id="autodiff-data">{embed_json(data)}</script>')

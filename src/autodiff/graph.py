@@ -319,12 +319,12 @@ class Builder:
             (k,) = kept
             return lambda c: self.neg(c[k])
         ka, kb = kept
-        code = op.code
+        index = op.index
 
         def binary(c: list[Any]) -> int:
             a = c[ka]
             b = c[kb]
-            key = (((b << 32) | a) << 6) | code  # one int: smaller and faster to hash than a tuple
+            key = (((b << 32) | a) << 8) | index  # one int: smaller and faster to hash than a tuple
             i = cse.get(key)
             if i is None:
                 i = cse[key] = len(ops)
@@ -338,7 +338,7 @@ class Builder:
         return binary
 
     def _node(self, op: Op, a: int, b: int = -1) -> int:
-        key = ((((b + 1) << 32) | a) << 6) | op.code if b < 0 else (((b << 32) | a) << 6) | op.code
+        key = ((((b + 1) << 32) | a) << 8) | op.index if b < 0 else (((b << 32) | a) << 8) | op.index
         i = self.cse.get(key)
         if i is None:
             g = self.g

@@ -47,3 +47,11 @@ def differentiate(program: str, bindings: Mapping[str, float], *, output: Option
     graph = parse(program, source=source, max_chars=max_chars)
     selected = graph.select(output)
     return evaluate(selected, bindings, keep_local=keep_local, allowed=allowed)
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """`%load_ext autodiff` in Jupyter: the `%%autodiff` cell magic (IPython
+    is imported only then, never by `import autodiff`)."""
+    from .notebook import load_ipython_extension as load
+
+    load(ipython)

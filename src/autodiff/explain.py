@@ -108,10 +108,21 @@ class Explanation:
     max_paths: int = 0
     #: node -> its users (reachable from the output), each once, in order
     users: list[list[int]] = field(default_factory=list)
+    #: significant digits the steps were written with (None: all)
+    digits: Optional[int] = None
 
     @property
     def output_name(self) -> str:
         return self.result.output
+
+    # Jupyter display (notebook.py): the step-through page inline
+    def _repr_html_(self) -> str:
+        from .notebook import explanation_html
+
+        return explanation_html(self, self.digits)
+
+    def _repr_markdown_(self) -> str:
+        return explain_markdown(self, digits=self.digits, max_steps=200)
 
 
 # ---------------------------------------------------------------- building the steps
@@ -252,7 +263,7 @@ def explain(result: Result, *, paths: bool = False, max_paths: int = 20,
                                   list(result.conventions.get(u, []))))
             backward.append(BackwardStep(j, names[j], adj[j], terms))
 
-    ex = Explanation(result, forward, backward, max_paths=max_paths, users=users)
+    ex = Explanation(result, forward, backward, max_paths=max_paths, users=users, digits=digits)
     if paths:
         counts = count_paths(g, users)
         sets = []

@@ -174,6 +174,8 @@ def test_lecture_steps_in_the_browser(browser: Any, lecture_file: Path) -> None:
     assert p.text(f"#{u}-v") == "6"
     assert "current" in p.page.get_attribute(f"#{u}", "class")
     assert p.text(f"#{v}-v") == ""  # v comes next
+    feeding = p.page.locator("path.edge.feeding")  # b and c come along their edges
+    assert sorted(feeding.nth(k).get_attribute("data-from") for k in range(feeding.count())) == sorted([b, c])
     p.press("ArrowRight", 2)
     assert p.text("#line") == "J = 3·v = 3·11 = 33"
     p.press("ArrowRight")  # the seed

@@ -284,12 +284,17 @@ def _step(phase: str, line: str, *, node: Optional[int] = None, edge: Optional[s
 
 def _forward_part(d: _Drawing, forward: list[ForwardStep], fmt: Any) -> list[dict[str, Any]]:
     steps = []
+    incoming: dict[int, list[str]] = {}
+    for k, pair in enumerate(d.pairs):
+        incoming.setdefault(pair[1], []).append(f"e{k}")
     for s in forward:
         if s.node not in d.shown or s.kind == "alias":
             continue
         n = f"n{s.node}"
-        steps.append(_step("forward", _forward_text(s, fmt), node=s.node,
-                           sets=[[f"{n}-v", fmt(s.value)]], marks=[[n, "computed"]]))
+        step = _step("forward", _forward_text(s, fmt), node=s.node,
+                     sets=[[f"{n}-v", fmt(s.value)]], marks=[[n, "computed"]])
+        step["feeding"] = incoming.get(s.node, [])  # the edges its inputs come along
+        steps.append(step)
     return steps
 
 
@@ -568,7 +573,7 @@ def render_page(data: dict[str, Any]) -> str:
         f'<marker id="arrow-{k}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="{m}" '
         f'markerHeight="{m}" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
         f'<path d="M0,0 L10,5 L0,10 z" class="head-{k}"/></marker>'
-        for k, m in (("todo", 9), ("done", 10), ("current", 14)))
+        for k, m in (("todo", 9), ("done", 10), ("feeding", 12), ("current", 14)))
     parts.append(f'<svg class="edges" width="{w + 8:.0f}" height="{h + 8:.0f}" aria-hidden="true">'
                  f"<defs>{markers}</defs>")
     for edge in data["edges"]:
@@ -604,11 +609,7 @@ def render_page(data: dict[str, Any]) -> str:
     parts.append("</div>")
     if has_steps:
         parts.append('<section class="log"><h2>Steps so far</h2><ol id="log" start="1"></ol></section>')
-    parts.append('<p class="legend">Dashed box: not computed yet. Solid box: value known. Bold number: '
-                 'adjoint known. Thick red edge with ◀: the current step (backward '
-                 'arrows point from the output back, the way the adjoints flow). † marks a convention at a '
-                 'point where the derivative does not exist. Keys: → next, ← back, Home/End, Space '
-                 'play/pause.</p>')
+    parts.append(f'<p class="legend">{e(LEGEND)}</p>')
     parts.append(f'<script type="application/json" id="autodiff-data">{embed_json(data)}</script>')
     parts.append(f"<script>{_asset('page.js')}</script>")
     parts += ["</main>", "</body>", "</html>"]
@@ -630,6 +631,12 @@ def _name(data: dict[str, Any], nid: str) -> str:
             return str(node["name"])
     return "?"
 
+
+LEGEND = ("Dashed box: not computed yet. Solid box: value known. Bold number: adjoint known. "
+          "Thick blue edges: the inputs of the node being computed. Thick red edge with ◀: the current "
+          "step of the backward pass (its arrows point from the output back, the way the adjoints flow). "
+          "† marks a convention at a point where the derivative does not exist. "
+          "Keys: → next, ← back, Home/End, Space play/pause.")
 
 _CONTROLS = """<nav class="controls" aria-label="step controls">
 <button type="button" id="first" title="first step (Home)">« Start</button>

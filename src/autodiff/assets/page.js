@@ -8,7 +8,7 @@
   var cur = 0;
   var timer = null;
   var $ = function (id) { return document.getElementById(id); };
-  var CLASSES = ["computed", "adjoint", "partial", "failed", "done", "current"];
+  var CLASSES = ["computed", "adjoint", "partial", "failed", "done", "current", "feeding"];
   var slots = [];
   data.nodes.forEach(function (n) { slots.push(n.id + "-v", n.id + "-a"); });
   data.edges.forEach(function (e) { slots.push(e.id + "-f"); });
@@ -42,6 +42,7 @@
     }
     var step = steps[n];
     if (step.node && n > 0 && $(step.node)) { $(step.node).classList.add("current"); }
+    (step.feeding || []).forEach(function (id) { if ($(id)) { $(id).classList.add("feeding"); } });
     if (step.edge && $(step.edge)) {
       $(step.edge).classList.add("current");
       var f = $(step.edge + "-f");

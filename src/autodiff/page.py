@@ -567,6 +567,7 @@ def render_page(data: dict[str, Any]) -> str:
     if data["hidden"]:
         parts.append(f'<p class="hidden-note">Showing the {len(data["nodes"]):,} nodes nearest the output; '
                      f'{data["hidden"]:,} more are not drawn (--max-nodes N draws more).</p>')
+    parts.append('<div class="scroller" id="scroller">')
     parts.append(f'<div class="board" role="img" aria-label="computation graph, inputs left, output '
                  f'right" style="width:{w + 8:.0f}px;height:{h + 8:.0f}px">')
     markers = "".join(
@@ -606,7 +607,7 @@ def render_page(data: dict[str, Any]) -> str:
         parts.append(f'<div class="node {node["kind"]}" id="{nid}" data-name="{e(node["name"])}" '
                      f'style="left:{x:.0f}px;top:{y:.0f}px;width:{nw:.0f}px;min-height:{nh:.0f}px">'
                      + "".join(rows) + "</div>")
-    parts.append("</div>")
+    parts.append("</div></div>")
     if has_steps:
         parts.append('<section class="log"><h2>Steps so far</h2><ol id="log" start="1"></ol></section>')
     parts.append(f'<p class="legend">{e(LEGEND)}</p>')
@@ -646,6 +647,7 @@ _CONTROLS = """<nav class="controls" aria-label="step controls">
 <button type="button" id="last" title="last step (End)">End »</button>
 <input type="range" id="slider" min="0" max="0" value="0" aria-label="step">
 <span class="counter" id="counter"></span>
+<button type="button" id="fit" aria-pressed="false" title="shrink the graph to the window's width">Fit width</button>
 <a id="permalink" href="#step=0">link to this step</a>
 </nav>"""
 

@@ -110,6 +110,26 @@
       if (h !== null && h !== cur) { stop(); show(h); }
     });
   }
-  var h = fromHash();
-  show(h === null ? (last > 0 ? 0 : 0) : h);
+  // "Fit width": the whole board in the window's width (for large graphs), and always when printing.
+  var fitted = false;
+  function fit(on) {
+    var board = document.querySelector(".board");
+    var box = $("scroller");
+    if (!board || !box) { return; }
+    board.style.zoom = "";
+    var scale = on ? Math.min(1, (box.clientWidth - 20) / board.offsetWidth) : 1;
+    if (scale < 1) { board.style.zoom = String(scale); }
+  }
+  if ($("fit")) {
+    $("fit").addEventListener("click", function () {
+      fitted = !fitted;
+      this.setAttribute("aria-pressed", String(fitted));
+      this.textContent = fitted ? "Actual size" : "Fit width";
+      fit(fitted);
+    });
+  }
+  window.addEventListener("beforeprint", function () { fit(true); });
+  window.addEventListener("afterprint", function () { fit(fitted); });
+  var start = fromHash();
+  show(start === null ? 0 : start);
 })();

@@ -121,6 +121,8 @@
     if (scale < 1) { board.style.zoom = String(scale); }
   }
   if ($("fit")) {
+    var brd = document.querySelector(".board");
+    $("fit").hidden = !brd || brd.offsetWidth <= $("scroller").clientWidth;  // needed only when it overflows
     $("fit").addEventListener("click", function () {
       fitted = !fitted;
       this.setAttribute("aria-pressed", String(fitted));

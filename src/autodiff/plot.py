@@ -126,8 +126,8 @@ def plot_data(graph: Graph, bindings: Mapping[str, float], *, variable: Optional
     x0 = bound[variable]
     y0 = r.value
     slope = r.adjoints[graph.variables[variable]]
-    lo = x0 - 3.0 if lo is None else lo
-    hi = x0 + 3.0 if hi is None else hi
+    lo = x0 - 3.0 if lo is None else float(lo)
+    hi = x0 + 3.0 if hi is None else float(hi)
     if not lo < hi:
         raise UsageProblem("the range is empty: LOW must be below HIGH")
     samples = max(3, samples)
@@ -300,9 +300,6 @@ def _panel(d: PlotData, values: list[Optional[float]], cols: int, rows: int, *,
     sy = (c.h - 1) / (yhi - ylo)
     px = lambda x: (x - d.lo) * sx  # noqa: E731
     py = lambda y: (yhi - y) * sy  # noqa: E731
-    if ylo < 0 < yhi:  # the x axis, faint: every fourth dot
-        for col in range(0, c.w, 4):
-            c.dot(col, round(py(0.0)))
     prev: Optional[tuple[float, float]] = None
     last_x = d.lo
     breaks = [] if kinks else [x for x, _ in d.kinks]  # the derivative jumps at a kink
@@ -352,9 +349,12 @@ def to_braille(d: PlotData, width: int = 80, height: int = 12) -> str:
     def block(title: str, rows: list[str], ylo: float, yhi: float) -> None:
         lines.append(_fit(title, width))
         top, bottom = _short(yhi), _short(ylo)
+        # the row where y = 0 is labelled 0 (and its tick is a cross), when it is inside
+        zero = int((yhi / (yhi - ylo)) * (len(rows) * 4 - 1)) // 4 if ylo < 0 < yhi else -1
         for k, row in enumerate(rows):
-            label = top if k == 0 else bottom if k == len(rows) - 1 else ""
-            lines.append(f"{label:>{label_w}} ┤{row}".rstrip())
+            label = top if k == 0 else bottom if k == len(rows) - 1 else "0" if k == zero else ""
+            tick = "┼" if label == "0" else "┤"
+            lines.append(f"{label:>{label_w}} {tick}{row}".rstrip())
         lines.append(" " * label_w + " └" + "─" * cols)
         axis = [" "] * cols
         at = min(cols - 1, max(0, int((d.x0 - d.lo) / (d.hi - d.lo) * (cols * 2 - 1)) // 2))

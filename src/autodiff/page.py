@@ -647,7 +647,7 @@ _CONTROLS = """<nav class="controls" aria-label="step controls">
 <button type="button" id="last" title="last step (End)">End »</button>
 <input type="range" id="slider" min="0" max="0" value="0" aria-label="step">
 <span class="counter" id="counter"></span>
-<button type="button" id="fit" aria-pressed="false" title="shrink the graph to the window's width">Fit width</button>
+<button type="button" id="fit" aria-pressed="false" title="the whole graph in the window">Fit width</button>
 <a id="permalink" href="#step=0">link to this step</a>
 </nav>"""
 

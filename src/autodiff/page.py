@@ -27,7 +27,7 @@ from typing import Any, Mapping, Optional
 
 from .errors import EvaluationError, escape_text
 from .evaluate import Result
-from .explain import Explanation, ForwardStep, _write, explain, explain_dict, forward_steps
+from .explain import Explanation, ForwardStep, _group, _write, explain, explain_dict, forward_steps
 from .graph import Graph
 from .numfmt import format_number
 from .ops import formula_for
@@ -327,7 +327,11 @@ def _backward_part(d: _Drawing, ex: Explanation, fmt: Any, edge_id: dict[tuple[i
             eid = edge_id.get(pair)
             product = fmt(t.product)
             products.append(product)
-            chain = f"{_d(out, t.user_name)} · {_d(t.user_name, s.name)}"
+            if t.user == g.output:  # the output's own local factor, written as its formula:
+                # ∂J/∂J · ∂J/∂v would read like the adjoint being computed
+                chain = f"{_d(out, t.user_name)} · {_group(t.formula)}"
+            else:
+                chain = f"{_d(out, t.user_name)} · {_d(t.user_name, s.name)}"
             numbers = f"{_paren(fmt(t.adjoint))} · {_paren(fmt(t.local))}"
             local = fmt(t.local)
             detail = f"local factor {_d(t.user_name, s.name)} = "
@@ -360,7 +364,6 @@ def _backward_part(d: _Drawing, ex: Explanation, fmt: Any, edge_id: dict[tuple[i
                     marks.append([n, "adjoint"])
             steps.append(_step("backward", line, node=s.node, edge=eid, detail=detail, sets=sets,
                                marks=marks))
-    del g
     return steps
 
 

@@ -298,6 +298,9 @@ def test_screenshot_of_the_last_backward_step(browser: Any, lecture_file: Path) 
     shot = _artifacts() / "lecture-step12.png"
     p.page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
+    # the small graph prints on one (landscape) page
+    pdf = p.page.pdf(prefer_css_page_size=True)
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
     got = _layout_of(p)
     # the board's order: inputs left, then u, v and J, each to the right of what it uses
     assert got["a"][0] == got["b"][0] == got["c"][0] < got["u"][0] < got["v"][0] < got["J"][0]

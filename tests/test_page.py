@@ -324,3 +324,37 @@ def test_screenshot_of_the_last_backward_step(browser: Any, lecture_file: Path) 
     for name in want:  # a few pixels of font difference are fine; a moved box is not
         assert all(abs(g - w) <= 12 for g, w in zip(got[name], want[name], strict=True)), (name, got[name])
     p.close()
+
+
+# ---------------------------------------------------------------- the commands
+
+
+def test_explain_format_html_writes_the_page(run, tmp_path: Path) -> None:
+    out = tmp_path / "lecture.html"
+    res = run("explain", LECTURE, "--a", "5", "--b", "3", "--c", "2", "--format", "html", "-o", str(out))
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout == ""
+    page = out.read_text(encoding="utf-8")
+    assert page == page_for(autodiff.differentiate(LECTURE, LECTURE_BINDINGS))
+    res = run("explain", LECTURE, "--a", "5", "--b", "3", "--c", "2", "--format", "html")
+    assert res.exit_code == 0 and res.stdout == page  # no -o: stdout
+
+
+def test_graph_format_html_with_and_without_bindings(run) -> None:
+    res = run("graph", LECTURE, "--format", "html")
+    assert res.exit_code == 0 and "∂u/∂b = c" in res.stdout and "Bind every variable" in res.stdout
+    res = run("graph", LECTURE, "--a", "5", "--b", "3", "--c", "2", "--format", "html")
+    assert res.exit_code == 0 and "u = b·c = 3·2 = 6" in res.stdout
+
+
+def test_a_failing_program_still_gets_its_page(run, tmp_path: Path) -> None:
+    out = tmp_path / "fail.html"
+    res = run("explain", "u = x - 1; J = log(u)", "--x", "1", "--format", "html", "-o", str(out))
+    assert res.exit_code == 1 and "log is undefined" in res.stderr
+    page = out.read_text(encoding="utf-8")
+    assert "error: log is undefined here" in page and "u = x - 1 = 1 - 1 = 0" in page
+
+
+def test_explain_o_is_for_html_only(run) -> None:
+    res = run("explain", LECTURE, "--a", "5", "--b", "3", "--c", "2", "-o", "x.txt")
+    assert res.exit_code == 2 and "--format html" in res.stderr

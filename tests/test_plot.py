@@ -136,3 +136,50 @@ def test_range_and_variable_errors() -> None:
     with pytest.raises(Exception, match="--var NAME"):
         plot_data(parse("J = x*y").select(None), {"x": 1, "y": 2})
     assert nice_ticks(-2, 4, 6) == [-2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_plot_command_in_the_terminal(run) -> None:
+    res = run("plot", "J = x^3 - 3*x", "--x", "1.5", "--range", "-2.5:2.5", "--width", "72")
+    assert res.exit_code == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == "J(x) for x in [-2.5, 2.5]"
+    assert "slope ∂J/∂x = 3.75" in res.stdout  # 3x^2 - 3 at 1.5
+    assert max(len(line) for line in lines) <= 72 and "\x1b" not in res.stdout
+
+
+def test_plot_command_writes_svg_and_png(run, tmp_path) -> None:
+    svg = tmp_path / "p.svg"
+    res = run("plot", "J = log(x)*x", "--x", "1", "--range", "-2:4", "-o", str(svg))
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout == "" and svg.read_text().startswith("<svg") and 'class="gap"' in svg.read_text()
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "p.png"
+    assert run("plot", "J = x^2", "--x", "1", "-o", str(png)).exit_code == 0
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_plot_command_errors(run) -> None:
+    res = run("plot", "J = x*y", "--x", "1", "--y", "2")
+    assert res.exit_code == 2 and "--var NAME" in res.stderr
+    res = run("plot", "J = x", "--x", "1", "-o", "plot.txt")
+    assert res.exit_code == 2 and ".svg or a .png" in res.stderr
+    res = run("plot", "J = log(x)", "--x", "0")
+    assert res.exit_code == 1 and "log is undefined" in res.stderr
+    res = run("plot", "J = x*y", "--x", "1", "--y", "2", "--var", "x", "--range", "3:1")
+    assert res.exit_code == 2 and "--range" in res.stderr
+
+
+def test_eval_does_not_import_the_views() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from autodiff.cli import main\n"
+            "sys.argv = ['autodiff', 'eval', 'J = x', '--x', '1']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('autodiff.page', 'autodiff.plot', 'autodiff.notebook', 'matplotlib',"
+            " 'IPython', 'playwright') if m in sys.modules), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr.strip().splitlines()[-1] == "[]"

@@ -175,6 +175,7 @@ class _Group(click.Group):
         "graph": ("autodiff.cli_graph", "graph_cmd"),
         "explain": ("autodiff.cli_graph", "explain_cmd"),
         "check": ("autodiff.cli_check", "check_cmd"),
+        "plot": ("autodiff.cli_plot", "plot_cmd"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -232,6 +233,7 @@ def cli() -> None:
       graph    the computation graph as a tree, DOT, Mermaid, SVG or PNG
       explain  backpropagation narrated step by step, with numbers
       check    regression cases from a TOML or JSON file
+      plot     a function, its derivative and the tangent (terminal or SVG)
 
     \b
     Example:

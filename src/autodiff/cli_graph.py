@@ -9,10 +9,10 @@ from typing import Any, Callable, Optional
 import click
 
 from .cli import MAX_CHARS, _split_program, parse_bindings, read_program, run_guarded
-from .errors import InputError, UsageProblem, escape_text
+from .errors import EvaluationError, InputError, UsageProblem, escape_text
 
-GRAPH_FORMATS = ("tree", "dot", "mermaid", "svg", "png")
-EXPLAIN_FORMATS = ("text", "markdown", "latex")
+GRAPH_FORMATS = ("tree", "dot", "mermaid", "svg", "png", "html")
+EXPLAIN_FORMATS = ("text", "markdown", "latex", "html")
 
 
 def program_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -38,7 +38,7 @@ _CONTEXT = {"ignore_unknown_options": True, "allow_extra_args": True}
 
 
 def _load(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], output: Optional[str],
-          need_values: bool, command: str) -> tuple[Any, Any]:
+          need_values: bool, command: str, page_to: Optional[str] = None) -> tuple[Any, Any]:
     """The selected graph, and its evaluation (None when no variable is bound
     and values are not needed)."""
     program, extra = _split_program(args, file, command)
@@ -51,7 +51,14 @@ def _load(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], out
     selected = graph.select(output)
     if not bindings and not need_values and selected.output_variables():
         return selected, None
-    return selected, evaluate(selected, bindings)
+    try:
+        return selected, evaluate(selected, bindings)
+    except EvaluationError as exc:
+        if page_to is not None:  # the page of a failing program, up to the failing node
+            from .page import failure_page
+
+            _write(failure_page(selected, bindings, exc).encode("utf-8"), page_to)
+        raise
 
 
 def _write(data: bytes, path: str) -> None:
@@ -91,6 +98,9 @@ Formats (--format):
   dot       Graphviz DOT, left to right (inputs left, output right)
   mermaid   a Mermaid flowchart, left to right (renders in GitHub Markdown)
   svg, png  rendered by Graphviz's `dot` program (must be installed); need -o
+  html      one self-contained page, laid out by autodiff: with bindings it
+            steps through the forward and backward passes (as explain
+            --format html), without them it shows the structure
 
 \b
 Large graphs are bounded: --max-nodes N (default 200, 0 for no limit) keeps
@@ -105,7 +115,7 @@ program, binding, format, missing -o, unwritable file, dot not installed).
 @click.command("graph", help=GRAPH_HELP, context_settings=_CONTEXT)
 @program_options
 @click.option("--format", "fmt", default="tree", metavar="FORMAT",
-              help="tree (default), dot, mermaid, svg or png.")
+              help="tree (default), dot, mermaid, svg, png or html.")
 @click.option("-o", "--output", "out_file", metavar="FILE",
               help="Write to FILE instead of stdout (required for svg and png; '-' is stdout).")
 @click.option("--max-nodes", type=click.IntRange(0, None), default=200, show_default=True, metavar="N",
@@ -121,7 +131,15 @@ def graph_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...],
                                f"{', '.join(GRAPH_FORMATS[:-1])} or {GRAPH_FORMATS[-1]}")
         if fmt in ("svg", "png") and not out_file:
             raise UsageProblem(f"--format {fmt} writes a file: add -o FILE (for example -o graph.{fmt})")
-        selected, result = _load(args, file, sets, output, need_values=False, command="graph")
+        selected, result = _load(args, file, sets, output, need_values=False, command="graph",
+                                 page_to=(out_file or "-") if fmt == "html" else None)
+        if fmt == "html":
+            from . import page
+
+            text = (page.structure_page(selected) if result is None else
+                    page.page_for(result, digits=digits, max_nodes=_limit(max_nodes)))
+            _write(text.encode("utf-8"), out_file or "-")
+            return
         from . import drawing
 
         if fmt == "tree":
@@ -176,7 +194,11 @@ The explanation, in the lecture's order:
 \b
 Formats: --format text (default), markdown or latex (align* environments,
 \\frac{\\partial J}{\\partial b}; needs amsmath); --json gives the same steps
-as one JSON object.
+as one JSON object. --format html -o FILE writes one self-contained page
+(no network request, opened from disk) that steps through the forward pass
+one node at a time and the backward pass one edge at a time: buttons, arrow
+keys, play/pause, FILE#step=N links to a step. A program that fails is shown
+up to the failing node.
 
 \b
 Large graphs: --max-nodes N (default 200, 0 for no limit) shows the first
@@ -190,24 +212,35 @@ Exit codes: 0 success; 1 evaluation error; 2 input or usage error.
 @click.command("explain", help=EXPLAIN_HELP, context_settings=_CONTEXT)
 @program_options
 @click.option("--format", "fmt", default="text", metavar="FORMAT",
-              help="text (default), markdown or latex.")
+              help="text (default), markdown, latex or html (a page to step through; -o FILE).")
 @click.option("--json", "as_json", is_flag=True, help="Print the steps as one JSON object.")
 @click.option("--paths", is_flag=True, help="Also list the paths from each input to the output.")
 @click.option("--max-paths", type=click.IntRange(1, None), default=20, show_default=True, metavar="N",
               help="With --paths: list at most N paths per input.")
 @click.option("--max-nodes", type=click.IntRange(0, None), default=200, show_default=True, metavar="N",
               help="Show at most N steps of each pass (0: all).")
+@click.option("-o", "--output", "out_file", metavar="FILE",
+              help="--format html: write the page to FILE ('-' is stdout).")
 def explain_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], output: Optional[str],
                 digits: Optional[int], debug: bool, fmt: str, as_json: bool, paths: bool,
-                max_paths: int, max_nodes: int) -> None:
+                max_paths: int, max_nodes: int, out_file: Optional[str]) -> None:
     def body() -> None:
         if fmt not in EXPLAIN_FORMATS:
             raise UsageProblem(f"unknown format '{escape_text(fmt)}' for explain: choose text, "
-                               "markdown or latex (or --json)")
-        _, result = _load(args, file, sets, output, need_values=True, command="explain")
+                               "markdown, latex or html (or --json)")
+        if out_file is not None and fmt != "html":
+            raise UsageProblem("-o FILE is for --format html; redirect the text instead (> FILE)")
+        _, result = _load(args, file, sets, output, need_values=True, command="explain",
+                          page_to=(out_file or "-") if fmt == "html" else None)
         from . import explain
 
         ex = explain.explain(result, paths=paths, max_paths=max_paths, digits=digits)
+        if fmt == "html" and not as_json:
+            from . import page
+
+            _write(page.explanation_page(ex, digits=digits, max_nodes=_limit(max_nodes)).encode("utf-8"),
+                   out_file or "-")
+            return
         if as_json:
             from .render import dumps
 

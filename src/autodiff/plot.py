@@ -48,6 +48,9 @@ class PlotData:
     #: the other variables' bindings
     fixed: dict[str, float] = field(default_factory=dict)
 
+    def _repr_svg_(self) -> str:  # Jupyter shows the plot
+        return to_svg(self)
+
     def tangent(self, x: float) -> float:
         return self.y0 + self.slope * (x - self.x0)
 

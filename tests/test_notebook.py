@@ -108,3 +108,5 @@ def test_lecture_notebook_executes(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "∂J/∂x = 5 + 1 = 6" in html.unescape(multi)
     _, check = _outputs(code[6])
     assert check == "(6.0, 6.0)"
+    svg = "".join(o.get("data", {}).get("image/svg+xml", "") for o in code[7]["outputs"])
+    assert svg.startswith("<svg") and "slope ∂J/∂b = 6 (dashed)" in svg

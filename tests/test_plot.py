@@ -62,7 +62,7 @@ def test_kinks_are_found_and_marked(program: str, lo: float, where: float, note:
     d = data(program, x=2.0, lo=lo, hi=5.0)
     assert d.kinks == [(where, note)]
     text = to_braille(d, 80)
-    assert "×" in text and f"kink at x = {where:g}: {note}" in text
+    assert f"× not differentiable at x = {where:g}: {note}, as in PyTorch" in text
     svg = to_svg(d)
     assert f'class="kink" data-x="{where!r}"' in svg
 
@@ -183,3 +183,12 @@ def test_eval_does_not_import_the_views() -> None:
             " 'IPython', 'playwright') if m in sys.modules), file=sys.stderr)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_jumps_are_not_joined() -> None:
+    d = data("J = floor(x) + x/2", x=0.5, lo=-2.3, hi=2.3)
+    assert [round(x) for x in d.jumps()] == [-2, -1, 0, 1, 2]
+    assert data("J = tan(x)", x=0.5, lo=0.0, hi=3.0).jumps() == pytest.approx([math.pi / 2], abs=0.01)
+    assert data("J = x^3 - 3*x", x=1.0).jumps() == []
+    svg = to_svg(d)
+    assert svg.split('<g class="derivative"')[0].count('class="curve"') == 6

@@ -54,6 +54,22 @@ class PlotData:
     def tangent(self, x: float) -> float:
         return self.y0 + self.slope * (x - self.x0)
 
+    def jumps(self) -> list[float]:
+        """Points between samples where the function jumps (floor at an
+        integer, tan at its pole): the value changes more than its derivative
+        allows, or against the derivative's sign. The curve is not joined there."""
+        out = []
+        for k in range(len(self.xs) - 1):
+            y0, y1, d0, d1 = self.ys[k], self.ys[k + 1], self.dys[k], self.dys[k + 1]
+            if y0 is None or y1 is None or d0 is None or d1 is None:
+                continue
+            h = self.xs[k + 1] - self.xs[k]
+            dy = y1 - y0
+            steep = abs(dy) > 4 * h * max(abs(d0), abs(d1)) + 1e-9 * (1 + abs(y0))
+            if steep or (dy * d0 < 0 and dy * d1 < 0):
+                out.append((self.xs[k] + self.xs[k + 1]) / 2)
+        return out
+
     def gaps(self) -> list[tuple[float, float]]:
         """The stretches of x where the function is undefined (between samples)."""
         out: list[tuple[float, float]] = []
@@ -305,7 +321,7 @@ def _panel(d: PlotData, values: list[Optional[float]], cols: int, rows: int, *,
     py = lambda y: (yhi - y) * sy  # noqa: E731
     prev: Optional[tuple[float, float]] = None
     last_x = d.lo
-    breaks = [] if kinks else [x for x, _ in d.kinks]  # the derivative jumps at a kink
+    breaks = d.jumps() if kinks else [x for x, _ in d.kinks]  # where the curve is not joined
     for x, y in zip(d.xs, values, strict=True):
         if any(last_x < b < x for b in breaks):
             prev = None
@@ -369,14 +385,15 @@ def to_braille(d: PlotData, width: int = 80, height: int = 12) -> str:
         lines.append(" " * (label_w + 2) + "".join(axis).rstrip())
 
     rows, ylo, yhi = _panel(d, d.ys, cols, height, tangent=True, point=d.y0, kinks=True)
-    block(f"{out_name} (● the bound point, × a kink)" if d.kinks else f"{out_name} (● the bound point)",
+    block(f"{out_name} (● the bound point, × not differentiable)" if d.kinks else
+          f"{out_name} (● the bound point)",
           rows, ylo, yhi)
     rows, ylo, yhi = _panel(d, d.dys, cols, max(4, height * 2 // 3), tangent=False, point=d.slope,
                             kinks=False)
     block(f"∂{out_name}/∂{v} (● the slope of the tangent)", rows, ylo, yhi)
     for x, note in d.kinks:
-        lines.append(_fit(f"kink at {v} = {_short(x)}" + (f": {note} (a convention, as in PyTorch)"
-                                                          if note else ""), width))
+        lines.append(_fit(f"× not differentiable at {v} = {_short(x)}" + (f": {note}, as in PyTorch"
+                                                                         if note else " (a kink)"), width))
     for a, b in d.gaps():
         lines.append(_fit(f"undefined for {v} from {_short(a)} to {_short(b)} (a gap)", width))
     return "\n".join(lines) + "\n"
@@ -448,7 +465,7 @@ def to_svg(d: PlotData, width: int = 720, height: int = 520) -> str:
                          'stroke="#888"/>')
         parts.append(f'<text x="{left + 6}" y="{y_top + 15:.2f}" font-weight="bold">{_esc(title)}</text>')
         parts.append(f'<g clip-path="url(#clip{k})">')
-        for run in _runs(d.xs, values, () if tangent else tuple(x for x, _ in d.kinks)):
+        for run in _runs(d.xs, values, tuple(d.jumps()) if tangent else tuple(x for x, _ in d.kinks)):
             pts = " ".join(f"{X(x):.2f},{Y(y):.2f}" for x, y in run)
             parts.append(f'<polyline class="curve" points="{pts}" fill="none" stroke="#1f4e9c" '
                          'stroke-width="2"/>')

@@ -127,7 +127,7 @@ class MagicOptions:
 def parse_magic_line(line: str) -> MagicOptions:
     """`--a 5 --b 3 -D c=2 --of u --digits 4 --json --explain`: as `autodiff
     eval` reads them (a variable named like an option is bound with -D)."""
-    from .cli import parse_bindings
+    from .cli.common import parse_bindings
 
     opts = MagicOptions()
     words = shlex.split(line)

@@ -1,6 +1,6 @@
 """`autodiff plot`: click only. The program and bindings are read as
-`autodiff eval` reads them; plot.py samples the function and renders it;
-this module writes the text or the file."""
+`autodiff eval` reads them (common.py); plot.py samples the function and
+renders it; this module writes the text or the file."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from typing import Optional
 
 import click
 
-from .cli import MAX_CHARS, _split_program, parse_bindings, read_program, run_guarded
-from .cli_graph import _CONTEXT, _write, program_options
-from .errors import UsageProblem, escape_text
+from ..errors import UsageProblem, escape_text
+from .common import ProgramArgs, ProgramCommand, guarded, output_failure, program_options, refuse_unless
 
 PLOT_HELP = """Plot PROGRAM against one variable: the function, its derivative, and
 the tangent line at the bound point.
@@ -38,11 +37,12 @@ needs matplotlib (pip install 'autodiff[plot]').
 
 \b
 Exit codes: 0 success; 1 evaluation error at the bound point; 2 input or
-usage error.
+usage error; 74 output error (a file or stdout that cannot be written).
 """
 
 
-@click.command("plot", help=PLOT_HELP, context_settings=_CONTEXT)
+@click.command("plot", cls=ProgramCommand, help=PLOT_HELP)
+@guarded()
 @program_options
 @click.option("--var", "variable", metavar="NAME",
               help="The variable to plot along (default: the only one).")
@@ -54,30 +54,34 @@ usage error.
               help="Text width in columns (default: the terminal's).")
 @click.option("--height", type=click.IntRange(4, 200), default=12, show_default=True, metavar="N",
               help="Text height of the function's panel, in lines.")
-def plot_cmd(args: tuple[str, ...], file: Optional[str], sets: tuple[str, ...], output: Optional[str],
-             digits: Optional[int], debug: bool, variable: Optional[str], span: Optional[str],
-             out_file: Optional[str], width: Optional[int], height: int) -> None:
-    def body() -> None:
-        from . import parser, plot
+def plot_cmd(prog: ProgramArgs, variable: Optional[str], span: Optional[str], out_file: Optional[str],
+             width: Optional[int], height: int) -> None:
+    from .. import plot
 
-        kind = "text"
-        if out_file and out_file != "-":
-            ext = os.path.splitext(out_file)[1].lower()
-            if ext not in (".svg", ".png"):
-                raise UsageProblem(f"-o {escape_text(out_file, 60)}: write a .svg or a .png file")
-            kind = ext[1:]
-        lo, hi = plot.parse_range(span) if span else (None, None)
-        program, extra = _split_program(args, file, "plot")
-        bindings = parse_bindings(extra, sets)
-        text, source = read_program(program, file, "plot")
-        graph = parser.parse(text, source=source, max_chars=MAX_CHARS).select(output)
-        cols = width if width is not None else shutil.get_terminal_size((80, 24)).columns
-        samples = 2 * max(20, cols - 12) + 1 if kind == "text" else 401
-        data = plot.plot_data(graph, bindings, variable=variable, lo=lo, hi=hi, samples=samples)
-        if kind == "text":
-            click.echo(plot.to_braille(data, cols, height), nl=False)
-            return
-        assert out_file is not None
-        _write(plot.to_svg(data).encode("utf-8") if kind == "svg" else plot.to_png(data), out_file)
+    refuse_unless(out_file != "", "-o needs a file name ('-' for stdout)")
+    kind = "text"
+    if out_file and out_file != "-":
+        ext = os.path.splitext(out_file)[1].lower()
+        if ext not in (".svg", ".png"):
+            raise UsageProblem(f"-o {escape_text(out_file, 60)}: write a .svg or a .png file")
+        kind = ext[1:]
+    lo, hi = plot.parse_range(span) if span else (None, None)
+    base, overrides = prog.bindings()
+    graph = prog.select(prog.parse())
+    if width is None:
+        width = shutil.get_terminal_size((80, 24)).columns
+    samples = 2 * max(20, width - 12) + 1 if kind == "text" else 401
+    data = plot.plot_data(graph, {**base, **overrides}, variable=variable, lo=lo, hi=hi, samples=samples)
+    if kind == "text":
+        click.echo(plot.to_braille(data, width, height), nl=False)
+        return
+    payload = plot.to_svg(data).encode("utf-8") if kind == "svg" else plot.to_png(data)
+    assert out_file is not None
+    try:
+        with open(out_file, "wb") as fh:
+            fh.write(payload)
+    except OSError as exc:
+        raise output_failure(exc, escape_text(out_file)) from None
 
-    run_guarded(body, debug=debug)
+
+__all__ = ["plot_cmd"]

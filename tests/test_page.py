@@ -359,4 +359,5 @@ def test_explain_o_writes_any_format(run, tmp_path: Path) -> None:
     out = tmp_path / "lecture.txt"
     res = run("explain", LECTURE, "--a", "5", "--b", "3", "--c", "2", "-o", str(out))
     assert res.exit_code == 0 and res.stdout == ""
-    assert out.read_text(encoding="utf-8") == run("explain", LECTURE, "--a", "5", "--b", "3", "--c", "2").stdout
+    text = run("explain", LECTURE, "--a", "5", "--b", "3", "--c", "2").stdout
+    assert out.read_text(encoding="utf-8") == text

@@ -178,9 +178,21 @@ def to_dot(p: Picture) -> str:
         '  node [fontname="Helvetica", fontsize=11];',
         '  edge [fontname="Helvetica", fontsize=10];',
     ]
+    calls: dict[str, list[int]] = {}  # a user function's call: its nodes, drawn in a cluster
     for i in p.shown:
         label = dot_escape("\n".join(p.labels[i]))
+        call = g.clusters.get(i)
+        if call is not None:
+            calls.setdefault(call, []).append(i)
+            continue
         lines.append(f'  n{i} [label="{label}", {_DOT_SHAPE[p.kind(i)]}];')
+    for k, (call, members) in enumerate(calls.items()):
+        lines.append(f'  subgraph cluster_{k} {{')
+        lines.append(f'    label="{dot_escape(call)}"; style=dashed;')
+        for i in members:
+            label = dot_escape("\n".join(p.labels[i]))
+            lines.append(f'    n{i} [label="{label}", {_DOT_SHAPE[p.kind(i)]}];')
+        lines.append("  }")
     if p.hidden:
         lines.append(f'  more [label="{p.hidden:,} more nodes\\n(--max-nodes N draws more)", '
                      'shape=note, style=dashed];')

@@ -110,7 +110,10 @@ def _checked_copy(graph: Graph, bindings: Mapping[str, float],
         if value.__class__ is float and name in variables and _isfinite(value):
             out[name] = value  # the common case, checked in one line
             continue
-        if name in CONSTANTS:
+        if name in CONSTANTS and name not in variables and graph.make_ordinary(
+                name, "it is bound to a value"):
+            variables = graph.variables  # pi or e, bound: an input of this graph now
+        elif name in CONSTANTS and name not in variables:
             raise BindingError(f"{name} is a constant ({format_number(CONSTANTS[name])}) and "
                                "cannot be bound", name)
         if name in graph.assigned and name not in variables:

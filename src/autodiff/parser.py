@@ -218,8 +218,11 @@ def _parse(text: str, source: str) -> Graph:
                 elif kind == "RPAR":
                     depth -= 1
                 elif kind == "_SEP":
-                    if depth > 0 and m.group(m.lastindex) != ";":
-                        continue  # a newline inside parentheses continues the statement
+                    if m.group(m.lastindex) != ";" and (
+                            depth > 0 or "_SEP" not in states[state_stack[-1]]):
+                        # a newline inside parentheses, or where the statement cannot
+                        # end (after an operator, "=" or ","), continues the statement
+                        continue
                     builder.at = m.start()
                 elif kind == "_END":  # the regex's last match: the end of the input
                     kind = "$END"
@@ -268,9 +271,20 @@ def _words(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " or " + items[-1]
 
 
+#: Unicode mathematics people paste, and the language's way to write it
+_UNICODE_MATH = {
+    "π": "pi", "×": "*", "·": "*", "⋅": "*", "∗": "*", "−": "-", "–": "-", "÷": "/",
+    "²": "^2", "³": "^3", "√": "sqrt(...)", "≤": "<=", "≥": ">=", "≠": "!=", "∙": "*",
+}
+
+
 def _unexpected_char(text: str, pos: int, source: str) -> SyntaxProblem:
     ch = text[pos]
     shown = escape_text(ch)
+    if ch in _UNICODE_MATH:
+        ascii_form = _UNICODE_MATH[ch]
+        return SyntaxProblem(f"unexpected character '{shown}' (U+{ord(ch):04X}): "
+                             f"did you mean {ascii_form}?", text, pos, source=source)
     if ch in "'\"":
         why = "strings are not part of the language"
     elif ch in "[]{}":
@@ -300,7 +314,13 @@ def _unexpected_token(text: str, m: Any, kind: str, t: _Tables, state: int,
             what = f"unexpected {t.describe.get(kind, kind)}"
             if kind in ("NUMBER", "NAME"):
                 what = f"unexpected {kind.lower()} '{escape_text(tok, 40)}'"
+                before = text[:pos]
+                if kind == "NAME" and before[-1:].isdigit() or before[-1:] == ".":
+                    number = re.search(r"[0-9.]+(?:[eE][+-]?[0-9]+)?$", before)
+                    if number is not None:  # 2x: implicit multiplication
+                        what += f" (did you mean {number.group()}*{escape_text(tok, 40)}?)"
             if kind == "EQUAL":
-                what = "unexpected '=' (only a name can be assigned, at the start of a statement)"
+                what = ("unexpected '=' (only a name can be assigned, or updated with += -= *= /= "
+                        "^=, at the start of a statement)")
     message = f"{what}; expected {_words(expected)}" if expected else what
     return SyntaxProblem(message, text, pos, expected=expected, source=source)

@@ -89,6 +89,8 @@ def result_renderable(result: Result, *, digits: Optional[int] = None,
     hidden = elide(_table_rows(result), max_rows)[2]
     if hidden:
         parts.append(Text(f"{hidden:,} more nodes not shown: --max-rows N shows more, --json shows all"))
+    for note in result.graph.notes:  # (e is an ordinary name here)
+        parts.append(Text(f"note: {note}"))
     notes = conventions_text(result)
     if notes is not None:
         parts.append(notes)

@@ -1201,12 +1201,26 @@ def build_argparser() -> argparse.ArgumentParser:
     return ap
 
 
+def shown_path(path: object) -> str:
+    """A path as the report prints it: relative to the project (or the working
+    folder) when it lies inside, else only its last parts, never the absolute
+    path of the machine it ran on."""
+    p = Path(str(path)).resolve()
+    for base in (Path(__file__).resolve().parents[1], Path.cwd()):
+        try:
+            return str(p.relative_to(base))
+        except ValueError:
+            continue
+    return str(Path(*p.parts[-2:]))
+
+
 def header(args: argparse.Namespace) -> None:
-    prefix = f"PYTHONPATH={shlex.quote(os.environ['PYTHONPATH'])} " if os.environ.get("PYTHONPATH") else ""
+    prefix = (f"PYTHONPATH={shlex.quote(shown_path(os.environ['PYTHONPATH']))} "
+              if os.environ.get("PYTHONPATH") else "")
     say("# autodiff benchmarks")
     say()
     say("```")
-    say(f"{prefix}{shlex.join([sys.executable, *sys.argv])}")
+    say(f"{prefix}{shlex.join(['python', *sys.argv])}")
     say("```")
     say()
     cpu = platform.processor() or platform.machine()
@@ -1224,9 +1238,10 @@ def header(args: argparse.Namespace) -> None:
     say(f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     say(f"- machine: {platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} CPUs "
         f"({affinity} usable), load average {load}")
-    say(f"- Python {platform.python_version()} ({platform.python_implementation()}) at {sys.executable}")
-    say(f"- autodiff {autodiff.__version__} from {Path(autodiff.__file__).parent}; lark {lark.__version__}; "
-        f"CLI {autodiff_executable()}")
+    say(f"- Python {platform.python_version()} ({platform.python_implementation()}), "
+        f"interpreter {shown_path(sys.executable)}")
+    say(f"- autodiff {autodiff.__version__} from {shown_path(Path(autodiff.__file__).parent)}; "
+        f"lark {lark.__version__}; CLI {shown_path(autodiff_executable())}")
     say(f"- sizes {', '.join(fmt_n(n) for n in args.sizes)}; shapes {', '.join(args.shapes)}; "
         f"sections {', '.join(args.only)}")
     if hasattr(os, "getloadavg") and affinity and os.getloadavg()[0] > 0.5 * affinity:

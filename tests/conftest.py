@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import pytest
@@ -22,6 +23,22 @@ def run() -> Callable[..., Result]:
         return runner.invoke(cli, list(args), input=input, catch_exceptions=False)
 
     return invoke
+
+
+_VALIDATOR: Any = None
+
+
+def valid(doc: dict[str, Any]) -> dict[str, Any]:
+    """`doc`, after checking it against schema/result.schema.json."""
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        import jsonschema
+
+        schema = json.loads((Path(__file__).resolve().parents[1] / "schema" / "result.schema.json")
+                            .read_text(encoding="utf-8"))
+        _VALIDATOR = jsonschema.Draft202012Validator(schema)
+    _VALIDATOR.validate(doc)
+    return doc
 
 
 def run_json(run: Callable[..., Result], *args: str) -> dict[str, Any]:

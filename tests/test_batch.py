@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -15,15 +14,9 @@ import autodiff
 from autodiff.batch import BatchOptions, run_batch
 from autodiff.cli import parse_number
 
-SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "schema" / "result.schema.json")
-                    .read_text(encoding="utf-8"))
-VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+from conftest import valid
+
 LECTURE = "J=3*(a+b*c)"
-
-
-def valid(doc: dict) -> dict:
-    VALIDATOR.validate(doc)
-    return doc
 
 
 def ndjson(text: str) -> list[dict]:

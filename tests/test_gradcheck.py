@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_batch import valid
 
 import autodiff
 from autodiff import ops
 from autodiff.gradcheck import ATOL, RTOL, gradcheck
+
+from conftest import valid
 
 
 @pytest.mark.parametrize("op", ops.OPS, ids=lambda op: f"{op.name}/{op.arity}")
@@ -28,7 +29,7 @@ def test_every_operation_passes_at_ordinary_points(op) -> None:
 def _wrong_sin(monkeypatch) -> None:
     sin = ops.FUNCTIONS[("sin", 1)]
     wrong = ops.Op("sin", sin.params, sin.value, (ops.Partial(lambda x, out: 1.1 * x, "1.1*x"),))
-    wrong.code = sin.code  # the row it stands in for (the parser's CSE keys use it)
+    wrong.index = sin.index  # the row it stands in for (the parser's CSE keys use it)
     monkeypatch.setitem(ops.FUNCTIONS, ("sin", 1), wrong)
 
 

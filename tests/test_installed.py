@@ -59,6 +59,7 @@ def test_broken_pipe_is_quiet(tmp_path) -> None:
     assert r.stderr == ""
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("AUTODIFF_SKIP_WHEEL") == "1", reason="AUTODIFF_SKIP_WHEEL=1")
 def test_built_wheel_in_a_fresh_venv_finds_its_grammar(tmp_path) -> None:
     dist = tmp_path / "dist"

@@ -86,11 +86,20 @@ def test_power_tower_answers_at_once() -> None:
 
 
 def test_adjoint_overflow_names_the_edge() -> None:
-    # value exp(exp(6.5)) is finite (7e288) but d/dx = exp(exp(x))*exp(x)*... overflows at x = 6.6
+    # Every value and every local factor is finite (sin is bounded, each factor
+    # at most 1e200), but ∂J/∂x = 1e200 · cos(u) · 1e200 overflows on the edge
+    # from x into u.
+    with pytest.raises(EvaluationError) as info:
+        autodiff.differentiate("u = 1e200*x; J = sin(u)*1e200", dict(x=1.0))
+    e = info.value
+    assert (e.kind, e.node, e.expression) == ("overflow", "u", "1e200 * x")
+    assert "the adjoint ∂J/∂x is too large for a double, at the edge from x into node u" in e.message
+
+
+def test_value_overflow_names_the_node_that_overflowed() -> None:
     with pytest.raises(EvaluationError) as info:
         autodiff.differentiate("y = exp(exp(x)); J = y*y*1e-300", dict(x=6.5))
-    assert info.value.kind in ("overflow", "derivative")
-    assert info.value.node
+    assert (info.value.kind, info.value.node, info.value.expression) == ("overflow", "t2", "y * y")
 
 
 def test_negative_zero_survives() -> None:

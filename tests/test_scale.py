@@ -58,6 +58,15 @@ def test_deep_horner_chain() -> None:
 
 
 def test_long_power_chain_is_right_associative_without_recursion() -> None:
+    # 2^2^...^2^x, N deep: right association makes each node the power of the
+    # node built before it (left association would put x's node first).
+    g = autodiff.parse("^".join(["2"] * N + ["x"]))
+    pows = [i for i in range(len(g)) if g.kind(i) == "operation"]
+    assert len(pows) == N
+    assert g.args(pows[0])[1] == g.variables["x"]  # 2^x is built first, at the top of the tower
+    for before, node in zip(pows, pows[1:], strict=False):
+        assert g.args(node)[1] == before  # the exponent is the tower built so far
+    assert g.output == pows[-1]
     r = autodiff.differentiate("^".join(["1"] * N + ["x"]), dict(x=3.0))
     assert r.value == 1.0
 

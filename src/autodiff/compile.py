@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from .graph import Graph
-from .ops import OPS, Op
+from .ops import SOURCE_NAMES, Op
 
 __all__ = ["Compiled", "compile_graph", "MAX_NODES", "NotFinite"]
 
@@ -98,7 +98,7 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
     variables = tuple(graph.output_variables())
     var_index = {graph.variables[v] for v in variables}
     namespace: dict[str, Any] = {"_isfinite": math.isfinite, "_sum": sum, "_NotFinite": NotFinite,
-                                 "_sin": math.sin, "_cos": math.cos}
+                                 "math": math, **SOURCE_NAMES}
 
     def ref(j: int) -> str:
         value = leaf[j]
@@ -123,6 +123,11 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
         namespace[name] = op.partials[k].fn
         return name
 
+    def of_x_name(op: Op, k: int) -> str:
+        name = f"_d{row(op)}_{k}"
+        namespace[name] = op.partials[k].of_x
+        return name
+
     params = ", ".join(f"v{graph.variables[v]}" for v in variables)
     body: list[str] = []
     checked: list[str] = [f"v{graph.variables[v]}" for v in variables]  # the inputs too
@@ -133,13 +138,12 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
             continue
         ra = ref(arg0[i])
         rb = ref(arg1[i]) if arg1[i] >= 0 else ""
-        template = _INLINE_VALUE.get(id(op))
-        if template is not None:
-            expr = template.format(a=ra, b=rb)
+        if op.py is not None:
+            expr = op.py.format(ra, rb)
         else:
             expr = f"{fn_name(op)}({ra}, {rb})" if rb else f"{fn_name(op)}({ra})"
         body.append(f"v{i} = {expr}")
-        if id(op) not in _FINITE_OR_RAISES:
+        if not op.finite:
             checked.append(f"v{i}")
     # -- reverse sweep: the interpreter's loop, unrolled. `adjoint[j]` is the
     # local holding node j's adjoint so far; a first contribution that is just
@@ -167,13 +171,7 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
         for k, j in enumerate((a, b) if b >= 0 else (a,)):
             if b >= 0 and not active[j]:
                 continue
-            template = _INLINE_PARTIAL.get((id(op), k))
-            if template is not None:
-                d = template.format(g=g, a=args[0], b=args[1] if b >= 0 else "", out=f"v{i}")
-            else:
-                call = f"{partial_name(op, k)}({', '.join(args)}, v{i})"
-                d = f"{g} * {call}"
-            accumulate(j, d)
+            accumulate(j, _contribution(op, k, g, args, f"v{i}", partial_name, of_x_name))
     # The interpreter starts each adjoint at 0.0 and adds; starting from the
     # first contribution instead gives the same sums except that a zero sum may
     # be -0.0 where the interpreter's is +0.0 (0.0 + -0.0 = 0.0). Adding 0.0
@@ -207,55 +205,22 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
     return Compiled(namespace["point"], variables, source)
 
 
-# Operators written inline. Each is the same IEEE operation as the table's
-# value rule (operator.add is x + y, ...). Keyed by the table's own rows (by
-# identity), so an edited or substituted row is called, never inlined.
-_ROW = {op.name: op for op in OPS if op.symbol}
-for _name in ("exp", "log", "sin", "cos", "tanh", "sigmoid"):
-    _ROW[_name] = next(op for op in OPS if op.name == _name and op.arity == 1)
-
-_INLINE_VALUE = {id(_ROW[name]): text for name, text in {
-    "add": "{a} + {b}",
-    "sub": "{a} - {b}",
-    "mul": "{a} * {b}",
-    "div": "{a} / {b}",
-    "neg": "-{a}",
-}.items()}
-
-# Local-derivative contributions g * d written inline: the table's rule for d,
-# written out (a Python call per edge costs more than the math), times g; the
-# product is the interpreter's g * d exactly (g * 1.0 is g, g * -1.0 is -g).
-# test_compile checks each against the table, bit for bit, over many points.
-_INLINE_PARTIAL = {(id(_ROW[name]), k): text for (name, k), text in {
-    ("add", 0): "{g}",
-    ("add", 1): "{g}",
-    ("sub", 0): "{g}",
-    ("sub", 1): "-{g}",
-    ("mul", 0): "{g} * {b}",
-    ("mul", 1): "{g} * {a}",
-    ("div", 0): "{g} * (1.0 / {b})",
-    ("div", 1): "{g} * (-{out} / {b})",
-    ("neg", 0): "-{g}",
-    ("exp", 0): "{g} * {out}",                   # exp(x)
-    ("log", 0): "{g} * (1.0 / {a})",             # 1/x
-    ("sin", 0): "{g} * _cos({a})",               # cos(x)
-    ("cos", 0): "{g} * -_sin({a})",              # -sin(x)
-    ("tanh", 0): "{g} * (1.0 - {out} * {out})",  # 1 - tanh(x)^2
-    ("sigmoid", 0): "{g} * ({out} * (1.0 - {out}))",  # sigmoid(x)*(1 - sigmoid(x))
-}.items()}
+def _contribution(op: Op, k: int, g: str, args: list[str], out: str,
+                  partial_name: Callable[[Op, int], str], of_x_name: Callable[[Op, int], str]) -> str:
+    """Source for g * (the local factor of `op` on its argument k): the row's
+    own `py` source where it has one, else a call of its rule. The product is
+    the interpreter's g * d exactly (g * 1.0 is g, g * -1.0 is -g)."""
+    p = op.partials[k]
+    if p.const == 1.0:
+        return g
+    if p.const == -1.0:
+        return f"-{g}"
+    if p.py is not None:
+        return f"{g} * ({p.py.format(*args, out=out)})"
+    if p.of_x is not None:
+        return f"{g} * {of_x_name(op, k)}({args[0]})"
+    return f"{g} * {partial_name(op, k)}({', '.join(args)}, {out})"
 
 
 def _is_name(text: str) -> bool:
     return text.isidentifier()
-
-
-# Table rows whose value rule, given finite arguments, returns a finite number
-# or raises (math.exp, sinh, cosh, expm1 and pow raise OverflowError; the
-# others are bounded or grow slowly): their values need no finiteness check,
-# since every non-finite value is first produced by a checked row. Anything
-# else (+ - * /, hypot, a new row) is checked.
-_FINITE_OR_RAISES = {id(op) for op in OPS if (op.name, op.arity) in {
-    ("neg", 1), ("pow", 2), ("exp", 1), ("expm1", 1), ("log", 1), ("log", 2), ("log1p", 1),
-    ("log2", 1), ("log10", 1), ("sqrt", 1), ("abs", 1), ("relu", 1), ("min", 2), ("max", 2),
-    ("sin", 1), ("cos", 1), ("tan", 1), ("asin", 1), ("acos", 1), ("atan", 1), ("atan2", 2),
-    ("sinh", 1), ("cosh", 1), ("tanh", 1), ("sigmoid", 1), ("softplus", 1)}}

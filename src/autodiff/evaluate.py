@@ -18,7 +18,7 @@ from typing import Mapping, Optional
 from .errors import BindingError, EvaluationError, escape_text, name_list
 from .graph import Graph, gc_paused
 from .numfmt import format_number
-from .ops import CONSTANTS, Op, formula_for
+from .ops import CONSTANTS, FORM_CONST, FORM_NEG, FORM_OF_X, FORM_OUT, FORM_SWAP, Op, formula_for
 
 __all__ = ["Result", "evaluate", "forward", "backward", "check_bindings"]
 
@@ -171,7 +171,11 @@ def backward(graph: Graph, values: list[float], keep_local: bool = True
     table's rule) times the node's adjoint is added to the input's adjoint.
 
     With `keep_local`, each edge's local factor is kept too (for the table, the
-    JSON trace and explanations); without, the sweep only accumulates."""
+    JSON trace and explanations): that is the traced sweep, the reference,
+    calling every rule. Without, the sweep only accumulates, and it is tuned:
+    the forms each row declares (ops.FORM_*: constant factors for + and -, the
+    other argument for *, a C function for sin, the node's own value for exp)
+    need no call. A property test checks the two sweeps agree bit for bit."""
     n = len(values)
     adj = [0.0] * n
     out = graph.output
@@ -183,6 +187,7 @@ def backward(graph: Graph, values: list[float], keep_local: bool = True
     i = out
     nodes = zip(range(out, -1, -1), reversed(graph.op[:m]), reversed(graph.arg0[:m]),
                 reversed(graph.arg1[:m]), reversed(active[:m]), strict=True)
+    swap, const, of_x, own, neg = FORM_SWAP, FORM_CONST, FORM_OF_X, FORM_OUT, FORM_NEG
     try:
         if keep_local:
             for i, op, a, b, act in nodes:
@@ -195,50 +200,42 @@ def backward(graph: Graph, values: list[float], keep_local: bool = True
                     if b >= 0 and factors[1] is not None:
                         adj[b] += g * factors[1]
                     if op.has_kinks:
-                        notes = _kinks(graph, op, i, values)
-                        if notes:
-                            conventions[i] = notes
+                        _note_kinks(graph, op, i, values, conventions)
         else:
-            # The same sweep, tuned: the table's declared forms (constant
-            # factors for + and -, the other argument for *) need no call.
             for i, op, a, b, act in nodes:
                 if op is None or not act:
                     continue
                 g = adj[i]
                 form = op.form
-                if form == 2:  # each factor is the other argument: *
+                if form == swap:  # each factor is the other argument: x * y
                     if active[a]:
                         adj[a] += g * values[b]
                     if active[b]:
                         adj[b] += g * values[a]
-                elif form == 1:  # constant factors: + and - (d/dx = 1, d/dy = c1)
+                elif form == const:  # constant factors: + and - (1, and const1 for y)
                     if active[a]:
                         adj[a] += g
                     if active[b]:
-                        adj[b] += g * op.c1
-                elif form == 3:
-                    adj[a] += g * op.dx(values[a])  # type: ignore[misc]  # sin' = cos, in C
-                elif form == 4:
+                        adj[b] += g * op.const1
+                elif form == of_x:
+                    adj[a] += g * op.local_of_x(values[a])  # type: ignore[misc]  # sin' = cos, in C
+                elif form == own:
                     adj[a] += g * values[i]  # exp' = exp: the node's own value
-                elif form == 5:
+                elif form == neg:
                     adj[a] -= g  # d(-x)/dx = -1
                 elif b < 0:
-                    adj[a] += g * op.d0(values[a], values[i])
+                    adj[a] += g * op.local0(values[a], values[i])
                     if op.has_kinks:
-                        notes = _kinks(graph, op, i, values)
-                        if notes:
-                            conventions[i] = notes
+                        _note_kinks(graph, op, i, values, conventions)
                 else:
                     x = values[a]
                     y = values[b]
                     if active[a]:
-                        adj[a] += g * op.d0(x, y, values[i])
+                        adj[a] += g * op.local0(x, y, values[i])
                     if active[b]:
-                        adj[b] += g * op.d1(x, y, values[i])  # type: ignore[misc]
+                        adj[b] += g * op.local1(x, y, values[i])  # type: ignore[misc]
                     if op.has_kinks:
-                        notes = _kinks(graph, op, i, values)
-                        if notes:
-                            conventions[i] = notes
+                        _note_kinks(graph, op, i, values, conventions)
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
         raise _derivative_error(graph, values, i, exc) from None
     if not all(map(_isfinite, adj)) or (keep_local and not _locals_finite(local)):
@@ -251,10 +248,10 @@ def _local_factors(op: Op, values: list[float], active: bytearray, i: int, a: in
     """Node i's local factor on each incoming edge (None for an edge from a
     node that does not depend on a variable)."""
     if b < 0:
-        return (op.d0(values[a], values[i]),)
+        return (op.local0(values[a], values[i]),)
     x, y, v = values[a], values[b], values[i]
-    return (op.d0(x, y, v) if active[a] else None,
-            op.d1(x, y, v) if active[b] else None)  # type: ignore[misc]
+    return (op.local0(x, y, v) if active[a] else None,
+            op.local1(x, y, v) if active[b] else None)  # type: ignore[misc]
 
 
 def _locals_finite(local: list[Optional[tuple[Optional[float], ...]]]) -> bool:
@@ -266,17 +263,21 @@ def _locals_finite(local: list[Optional[tuple[Optional[float], ...]]]) -> bool:
     return True
 
 
-def _kinks(graph: Graph, op: Op, i: int, values: list[float]) -> list[str]:
+def _note_kinks(graph: Graph, op: Op, i: int, values: list[float],
+                conventions: dict[int, list[str]]) -> None:
+    """Record the conventions node i's rules applied at a point where a
+    derivative does not exist (abs at 0, a max tie), if any."""
     args = graph.args(i)
     xs = [values[j] for j in args]
-    notes = []
+    notes: list[str] = []
     for k, j in enumerate(args):
         p = op.partials[k]
         if p.kink is not None and graph.active[j]:
             note = p.kink(*xs)
             if note and note not in notes:
                 notes.append(note)
-    return notes
+    if notes:
+        conventions[i] = notes
 
 
 def evaluate(graph: Graph, bindings: Mapping[str, float], *, keep_local: bool = True,
@@ -316,23 +317,17 @@ def _value_error(graph: Graph, values: list[float], i: int, exc: Exception) -> E
     where = f"at node {names[i]} = {expr}" + (f" with {shown}" if shown else "")
     xs = [values[j] for j in graph.args(i)]
     hint = ""
-    if isinstance(exc, ZeroDivisionError) or (op.name == "pow" and xs[0] == 0.0 and xs[1] < 0):
+    special = op.error(xs, exc) if op.error is not None else None
+    if special is not None:
+        kind, what = special
+    elif isinstance(exc, ZeroDivisionError):
         kind, what = "division_by_zero", "division by zero"
-        if op.name == "log":
-            what = "division by zero (logarithm to base 1)"
     elif isinstance(exc, OverflowError):
         kind, what = "overflow", "overflow: the value is too large for a double"
-        if op.name == "exp":
-            hint = ("log(1 + exp(x)) is softplus(x), and log(1 + y) is log1p(y): "
-                    "both stay finite where exp overflows")
+        hint = op.hint
     else:
         kind = "domain"
-        what = f"{op.name} is undefined here"
-        if op.name == "pow" and xs[0] < 0:
-            what = ("a negative base to a non-integer power is undefined "
-                    "(autodiff never returns complex numbers)")
-        elif op.domain:
-            what = f"{op.name} is undefined here (it needs {op.domain})"
+        what = f"{op.name} is undefined here" + (f" (it needs {op.domain})" if op.domain else "")
     return EvaluationError(kind, f"{what}, {where}", node=names[i], op=op.name, expression=expr,
                            inputs=inputs, hint=hint)
 
@@ -361,9 +356,8 @@ def _derivative_error(graph: Graph, values: list[float], i: int, exc: Exception)
     elif isinstance(exc, OverflowError):
         how = "too large for a double"
     else:
-        how = "undefined"
-    if op.name == "pow" and k == 1 and values[args[0]] < 0:
-        how = "undefined (it needs log of the negative base)"
+        why = op.partials[k].undefined
+        how = f"undefined ({why})" if why else "undefined"
     message = (f"the local derivative ∂{names[i]}/∂{wrt} = {formula} is {how}, at node "
                f"{names[i]} = {expr}" + (f" with {shown}" if shown else ""))
     return EvaluationError("derivative", message, node=names[i], op=op.name, expression=expr,

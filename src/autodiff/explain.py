@@ -28,7 +28,7 @@ from typing import Any, Callable, Optional
 from .evaluate import Result
 from .graph import Graph, write_op
 from .numfmt import format_number, json_number
-from .ops import formula_for
+from .ops import OPS, formula_for
 from .render import elide
 
 __all__ = ["Explanation", "ForwardStep", "BackwardStep", "Term", "Path", "PathSet", "explain",
@@ -538,9 +538,7 @@ def explain_dict(ex: Explanation) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- LaTeX
 
-_TEX_FUNCTIONS = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan",
-                  "sinh": r"\sinh", "cosh": r"\cosh", "tanh": r"\tanh", "asin": r"\arcsin",
-                  "acos": r"\arccos", "atan": r"\arctan"}
+_TEX_FUNCTIONS = {op.name: op.tex for op in OPS if not op.symbol}
 _TOKEN = re.compile(r"\s*(?:(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?)"
                     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>\*\*|[-+*/^(),?:<>=·]))")
 

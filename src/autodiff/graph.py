@@ -407,12 +407,12 @@ class Builder:
             (k,) = kept
             return lambda c: self.neg(c[k])
         ka, kb = kept
-        code = op.code
+        index = op.index
 
         def binary(c: list[Any]) -> int:
             a = c[ka]
             b = c[kb]
-            key = (((b << 32) | a) << 8) | code  # one int: smaller and faster to hash than a tuple
+            key = (((b << 32) | a) << 8) | index  # one int: smaller and faster to hash than a tuple
             i = cse.get(key)
             if i is None:
                 i = cse[key] = len(ops)
@@ -469,7 +469,7 @@ class Builder:
             if self.defining is not None and fname == self.defining[0]:
                 raise SyntaxProblem(f"{shown} calls itself: recursion is not supported (a function "
                                     "may call builtins and functions defined before it)",
-                                    self.text, tok.start(), kind="recursion")
+                                    self.text, tok.start(), kind="name")
             arities = function_arities()
             if fname in arities:
                 counts = " or ".join(str(n) for n in arities[fname])
@@ -745,7 +745,7 @@ class Builder:
 
 def _key(op: Op, a: int, b: int) -> int:
     """An operation node's key for common-subexpression merging (as `operation` computes it)."""
-    return (((b << 32) | a) << 8) | op.code if b >= 0 else (a << 8) | op.code
+    return (((b << 32) | a) << 8) | op.index if b >= 0 else (a << 8) | op.index
 
 
 _CONST_ASSIGN = None
@@ -783,8 +783,8 @@ _NEG = OPERATORS["neg"]
 
 #: the operation of an alias node: a name given to a value that already has a
 #: node (`w = u`, or `v = x*y` after `u = x*y`); its value is its argument's
-ALIAS = Op("alias", ("x",), lambda x: x, (Partial(lambda x, out: 1.0, "1"),),
-           doc="another name for a value")
+ALIAS = Op("alias", ("x",), lambda x: x, (Partial(lambda x, out: 1.0, "1", py="1.0"),),
+           doc="another name for a value", py="{0}", finite=True)
 
 
 # ---------------------------------------------------------------- printing

@@ -27,25 +27,47 @@ import re
 from typing import Callable, Optional
 
 __all__ = ["Op", "Partial", "OPS", "FUNCTIONS", "OPERATORS", "CONSTANTS", "function_arities",
-           "formula_for"]
+           "formula_for", "SOURCE_NAMES", "FORM_CALL", "FORM_CONST", "FORM_SWAP", "FORM_OF_X",
+           "FORM_OUT", "FORM_NEG"]
 
 Kink = Optional[Callable[..., Optional[str]]]
+
+# How the tuned reverse sweep (evaluate.backward) and the compiled sweeps get a
+# node's local factors without calling the rule, derived from what the row
+# declares. The traced sweep always calls the rules; a test checks that both
+# sweeps give the same adjoints bit for bit.
+FORM_CALL = 0  # call each partial's rule
+FORM_CONST = 1  # binary, constant factors 1 and `const1`: x + y, x - y
+FORM_SWAP = 2  # binary, each factor the other argument: x * y
+FORM_OF_X = 3  # unary, a (C) function of x alone, called directly: sin' = cos
+FORM_OUT = 4  # unary, the node's own value: exp' = exp
+FORM_NEG = 5  # unary, the constant -1: -x
 
 
 class Partial:
     """The local derivative of an operation with respect to one argument.
 
-    `const` declares a derivative that is a constant (d(x+y)/dx = 1), `arg` one
-    that is the value of argument `arg` (d(x*y)/dx = y), `of_x` one that is a
-    function of the argument alone (sin' = cos), `is_out` one that is the node's
-    value (exp' = exp): the reverse sweep then uses the number, or calls the
-    function, directly instead of calling `fn` (which says the same)."""
+    `fn(*args, out)` is the rule; `formula` writes it in the language's own
+    notation over the row's parameter names (what the table, graph and explain
+    show, and what a test evaluates against `fn`). The rest declares its shape
+    so that the sweeps need not call `fn`: `const` a constant (d(x+y)/dx = 1),
+    `arg` the value of argument `arg` (d(x*y)/dx = y), `of_x` a function of
+    the argument alone (sin' = cos), `is_out` the node's value (exp' = exp).
+    `py` is the rule as Python source for the compiled batch path, over `{0}`,
+    `{1}` (the arguments) and `{out}`, using `math.*` and `SOURCE_NAMES`; it is
+    derived from the declared shape, or written beside the rule where the rule
+    is worth inlining; without it the compiled code calls `fn` (or `of_x`).
+    Whatever it says must compute exactly what `fn` computes (a test checks it
+    bit for bit). `kink` returns a note when `fn` applied a convention at a
+    point where the derivative does not exist; `undefined` says why `fn` may
+    be undefined where the value is not (for the error message)."""
 
-    __slots__ = ("fn", "formula", "kink", "const", "arg", "of_x", "is_out")
+    __slots__ = ("fn", "formula", "kink", "const", "arg", "of_x", "is_out", "py", "undefined")
 
     def __init__(self, fn: Callable[..., float], formula: str, kink: Kink = None, *,
                  const: Optional[float] = None, arg: Optional[int] = None,
-                 of_x: Optional[Callable[[float], float]] = None, is_out: bool = False) -> None:
+                 of_x: Optional[Callable[[float], float]] = None, is_out: bool = False,
+                 py: Optional[str] = None, undefined: str = "") -> None:
         self.fn = fn
         self.formula = formula
         self.kink = kink
@@ -53,6 +75,15 @@ class Partial:
         self.arg = arg
         self.of_x = of_x
         self.is_out = is_out
+        self.undefined = undefined  # why `fn` may raise ValueError, for the message
+        if py is None:
+            if const is not None:
+                py = repr(float(const))
+            elif arg is not None:
+                py = "{" + str(arg) + "}"
+            elif is_out:
+                py = "{out}"
+        self.py = py
 
     @classmethod
     def function_of_x(cls, f: Callable[[float], float], formula: str) -> Partial:
@@ -77,49 +108,74 @@ class Partial:
 
 
 class Op:
-    """One row of the table. Rows are compared and hashed by identity: one row,
-    one operation. (Plain classes rather than dataclasses: these modules load
-    at every start of the command, and a dataclass costs a code generation.)"""
+    """One row of the table: everything any part of autodiff knows about one
+    operation. Rows are compared and hashed by identity: one row, one
+    operation. (Plain classes rather than dataclasses: these modules load at
+    every start of the command, and a dataclass costs a code generation.)
 
-    __slots__ = ("name", "params", "value", "partials", "domain", "symbol", "doc",
-                 "d0", "d1", "dx", "has_kinks", "code", "form", "c0", "c1")
+    name     the operation's name: the function as written, JSON "op"
+    params   parameter names, used by `formula`s and the docs
+    value    the value rule: floats in, a float out; raises outside its domain
+    partials one local-derivative rule (a Partial) per parameter
+    domain   where `value` is defined, in words ("" = everywhere)
+    symbol   the infix/prefix operator ("+", "-", ...); "" for a function
+    doc      one line for the function list (README, `autodiff functions`)
+    py       the value rule as Python source over {0}, {1} for the compiled
+             batch path ("{0} + {1}"); None: the compiled code calls `value`
+    finite   True when `value`, given finite arguments, returns a finite
+             number or raises (exp raises OverflowError; sin is bounded); the
+             compiled path then skips its finiteness check of the value
+    tex      the LaTeX operator for explain's LaTeX (default \\operatorname{name})
+    error    optional `error(xs, exc) -> (kind, what) | None`: a message for a
+             value error more precise than the generic one (pow of a negative
+             base), and `hint` a line of advice shown with an overflow
+    """
+
+    __slots__ = ("name", "params", "value", "partials", "domain", "symbol", "doc", "py", "finite",
+                 "tex", "error", "hint", "local0", "local1", "local_of_x", "has_kinks", "index",
+                 "form", "const1")
 
     def __init__(self, name: str, params: tuple[str, ...], value: Callable[..., float],
                  partials: tuple[Partial, ...], domain: str = "", symbol: str = "",
-                 doc: str = "") -> None:
+                 doc: str = "", *, py: Optional[str] = None, finite: bool = False,
+                 tex: Optional[str] = None,
+                 error: Optional[Callable[[list[float], Exception], Optional[tuple[str, str]]]] = None,
+                 hint: str = "") -> None:
         assert len(partials) == len(params), name
-        self.name = name  # the operation's name: JSON "op", the function as written
-        self.params = params  # parameter names used in `formula`s and docs
-        self.value = value  # the value rule
-        self.partials = partials  # one local-derivative rule per parameter
-        self.domain = domain  # where the value rule is defined, in words ("" = everywhere)
-        self.symbol = symbol  # infix/prefix operator ("+", "-", ...), "" for functions
+        self.name = name
+        self.params = params
+        self.value = value
+        self.partials = partials
+        self.domain = domain
+        self.symbol = symbol
         self.doc = doc
+        self.py = py
+        self.finite = finite
+        self.tex = tex if tex is not None else r"\operatorname{" + name.replace("_", r"\_") + "}"
+        self.error = error
+        self.hint = hint
         # Derived once, for the evaluation loops.
-        self.d0 = partials[0].fn
-        self.d1 = partials[1].fn if len(partials) > 1 else None
+        self.local0 = partials[0].fn
+        self.local1 = partials[1].fn if len(partials) > 1 else None
+        self.local_of_x = partials[0].of_x
         self.has_kinks = any(p.kink is not None for p in partials)
-        self.code = -1  # the row's index in OPS, set below
-        # How the reverse sweep may skip calling the partials: form 1 when both
-        # local factors are constants (c0 = 1, c1), form 5 when the one factor
-        # is -1, form 2 when each is the value of the other argument (x * y),
-        # form 3 a function of x alone, form 4 the node's value; form 0 calls them.
+        self.index = -1  # the row's position in OPS, set below
         consts = [p.const for p in partials]
-        self.form = 0
-        self.c0 = self.c1 = 0.0
+        self.form = FORM_CALL
+        self.const1 = 0.0
         if all(c is not None for c in consts):
-            # (the reverse sweep relies on these: c0 is 1 for binary rows, -1 for unary ones)
+            # (the reverse sweep relies on these: the first factor is 1 for a
+            # binary row, -1 for a unary one)
             assert consts[0] == (1.0 if len(consts) == 2 else -1.0), name
-            self.form = 1 if len(consts) == 2 else 5
-            self.c0 = float(consts[0])
-            self.c1 = float(consts[-1])  # type: ignore[arg-type]
+            self.form = FORM_CONST if len(consts) == 2 else FORM_NEG
+            self.const1 = float(consts[-1])  # type: ignore[arg-type]
         elif len(partials) == 2 and partials[0].arg == 1 and partials[1].arg == 0:
-            self.form = 2
+            self.form = FORM_SWAP
         elif len(partials) == 1 and partials[0].of_x is not None:
-            self.form = 3  # d/dx = dx(x)
+            self.form = FORM_OF_X
         elif len(partials) == 1 and partials[0].is_out:
-            self.form = 4  # d/dx = the node's value
-        self.dx = partials[0].of_x
+            self.form = FORM_OUT
+
     @property
     def arity(self) -> int:
         return len(self.params)
@@ -158,11 +214,44 @@ def _pow_kink_y(x: float, y: float) -> Optional[str]:
     return "d(x^y)/dy taken as 0 at x = 0" if x == 0.0 else None
 
 
+def _pow_error(xs: list[float], exc: Exception) -> Optional[tuple[str, str]]:
+    x, y = xs
+    if x == 0.0 and y < 0.0:
+        return "division_by_zero", "division by zero"
+    if x < 0.0 and not isinstance(exc, OverflowError):
+        return "domain", ("a negative base to a non-integer power is undefined "
+                          "(autodiff never returns complex numbers)")
+    return None
+
+
+def _log_base_error(xs: list[float], exc: Exception) -> Optional[tuple[str, str]]:
+    if isinstance(exc, ZeroDivisionError):
+        return "division_by_zero", "division by zero (logarithm to base 1)"
+    return None
+
+
 def _sigmoid(x: float) -> float:
     if x >= 0.0:
         return 1.0 / (1.0 + math.exp(-x))
     z = math.exp(x)
     return z / (1.0 + z)
+
+
+def _sigmoid_d(x: float, out: float) -> float:
+    # sigmoid(x)*(1 - sigmoid(x)) cancels for large x (1 - out is 0 from
+    # x = 37 on, where the derivative is 8.5e-17); sigmoid(-x) is 1 - sigmoid(x)
+    # computed without the subtraction, so the product keeps every digit.
+    return out * _sigmoid(-x)
+
+
+def _tanh_d(x: float, out: float) -> float:
+    # 1 - tanh(x)^2 cancels for large |x| (0 from |x| = 19.1 on, where the
+    # derivative is about 1e-16); there it is 4e/(1 + e)^2 with e = exp(-2|x|),
+    # which keeps every digit and underflows gracefully.
+    if -0.5 < out < 0.5:
+        return 1.0 - out * out  # no cancellation: out^2 < 1/4
+    e = math.exp(-2.0 * abs(x))
+    return 4.0 * e / ((1.0 + e) * (1.0 + e))
 
 
 def _softplus(x: float) -> float:
@@ -207,82 +296,112 @@ def _log_base(x: float, b: float) -> float:
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
+#: functions (besides `math`) that the `py` source of a row may call
+SOURCE_NAMES: dict[str, Callable[..., float]] = {"sigmoid": _sigmoid}
+
 
 def _unary(name: str, value: Callable[[float], float], d: Callable[[float, float], float],
-           formula: str, domain: str = "", doc: str = "", kink: Kink = None) -> Op:
-    return Op(name, ("x",), value, (Partial(d, formula, kink),), domain, doc=doc)
+           formula: str, domain: str = "", doc: str = "", kink: Kink = None, *,
+           py: Optional[str] = None, finite: bool = False, tex: Optional[str] = None) -> Op:
+    return Op(name, ("x",), value, (Partial(d, formula, kink, py=py),), domain, doc=doc,
+              finite=finite, tex=tex)
 
 
 # ---------------------------------------------------------------- the table
+#
+# `finite=True` marks rows whose value rule, given finite arguments, returns a
+# finite number or raises (math.exp and math.pow raise OverflowError; sin is
+# bounded; log grows slowly); every other row's values are checked for
+# overflow (x * y at 1e200 is silently inf).
 
 OPS: tuple[Op, ...] = (
     # -- arithmetic operators
     Op("add", ("x", "y"), operator.add, (Partial.constant(1.0), Partial.constant(1.0)),
-       symbol="+", doc="x + y"),
+       symbol="+", doc="x + y", py="{0} + {1}"),
     Op("sub", ("x", "y"), operator.sub, (Partial.constant(1.0), Partial.constant(-1.0)),
-       symbol="-", doc="x - y"),
+       symbol="-", doc="x - y", py="{0} - {1}"),
     Op("mul", ("x", "y"), operator.mul, (Partial.argument(1, "y"), Partial.argument(0, "x")),
-       symbol="*", doc="x * y"),
+       symbol="*", doc="x * y", py="{0} * {1}"),
     Op("div", ("x", "y"), operator.truediv,
-       (Partial(lambda x, y, out: 1.0 / y, "1/y"), Partial(lambda x, y, out: -out / y, "-x/y^2")),
-       domain="y != 0", symbol="/", doc="x / y"),
+       (Partial(lambda x, y, out: 1.0 / y, "1/y", py="1.0 / {1}"),
+        Partial(lambda x, y, out: -out / y, "-x/y^2", py="-{out} / {1}")),
+       domain="y != 0", symbol="/", doc="x / y", py="{0} / {1}"),
     Op("pow", ("x", "y"), _pow,
-       (Partial(_pow_dx, "y*x^(y-1)", _pow_kink_x), Partial(_pow_dy, "x^y*log(x)", _pow_kink_y)),
+       (Partial(_pow_dx, "y*x^(y-1)", _pow_kink_x), Partial(_pow_dy, "x^y*log(x)", _pow_kink_y,
+                undefined="it needs log of the negative base")),
        domain="x > 0, or x = 0 with y >= 0, or x < 0 with y an integer",
-       symbol="^", doc="x ^ y, x ** y, pow(x, y)"),
-    Op("neg", ("x",), operator.neg, (Partial.constant(-1.0),), symbol="-", doc="-x"),
+       symbol="^", doc="x ^ y, x ** y, pow(x, y)", finite=True, error=_pow_error),
+    Op("neg", ("x",), operator.neg, (Partial.constant(-1.0),), symbol="-", doc="-x", py="-{0}",
+       finite=True),
     # -- exponentials and logarithms
-    Op("exp", ("x",), math.exp, (Partial.output("exp(x)"),)),
-    _unary("expm1", math.expm1, lambda x, out: out + 1.0, "exp(x)", doc="exp(x) - 1, exact near 0"),
-    _unary("log", math.log, lambda x, out: 1.0 / x, "1/x", "x > 0", doc="natural logarithm"),
+    Op("exp", ("x",), math.exp, (Partial.output("exp(x)"),), finite=True, tex=r"\exp",
+       hint="log(1 + exp(x)) is softplus(x), and log(1 + y) is log1p(y): both stay finite where "
+            "exp overflows"),
+    Op("expm1", ("x",), math.expm1, (Partial.function_of_x(math.exp, "exp(x)"),),
+       doc="exp(x) - 1, exact near 0", finite=True),
+    _unary("log", math.log, lambda x, out: 1.0 / x, "1/x", "x > 0", doc="natural logarithm",
+           py="1.0 / {0}", finite=True, tex=r"\log"),
     Op("log", ("x", "b"), _log_base,
        (Partial(lambda x, b, out: 1.0 / (x * math.log(b)), "1/(x*log(b))"),
         Partial(lambda x, b, out: -out / (b * math.log(b)), "-log(x)/(b*log(b)^2)")),
-       domain="x > 0, b > 0, b != 1", doc="log(x, b): logarithm to base b"),
+       domain="x > 0, b > 0, b != 1", doc="log(x, b): logarithm to base b", finite=True,
+       tex=r"\log", error=_log_base_error),
     _unary("log1p", math.log1p, lambda x, out: 1.0 / (1.0 + x), "1/(1+x)", "x > -1",
-           doc="log(1 + x), exact near 0"),
-    _unary("log2", math.log2, lambda x, out: 1.0 / (x * _LN2), "1/(x*log(2))", "x > 0"),
-    _unary("log10", math.log10, lambda x, out: 1.0 / (x * _LN10), "1/(x*log(10))", "x > 0"),
-    _unary("sqrt", math.sqrt, lambda x, out: 0.5 / out, "1/(2*sqrt(x))", "x >= 0"),
+           doc="log(1 + x), exact near 0", finite=True),
+    _unary("log2", math.log2, lambda x, out: 1.0 / (x * _LN2), "1/(x*log(2))", "x > 0", finite=True,
+           tex=r"\log_2"),
+    _unary("log10", math.log10, lambda x, out: 1.0 / (x * _LN10), "1/(x*log(10))", "x > 0",
+           finite=True, tex=r"\log_{10}"),
+    _unary("sqrt", math.sqrt, lambda x, out: 0.5 / out, "1/(2*sqrt(x))", "x >= 0", finite=True),
     # -- piecewise
-    _unary("abs", abs, _sign0, "sign(x)", kink=_at_zero("abs'(0) = 0")),
+    _unary("abs", abs, _sign0, "sign(x)", kink=_at_zero("abs'(0) = 0"), finite=True),
     _unary("relu", _relu, lambda x, out: 1.0 if x > 0.0 else 0.0, "(x > 0 ? 1 : 0)",
-           doc="max(x, 0)", kink=_at_zero("relu'(0) = 0")),
+           doc="max(x, 0)", kink=_at_zero("relu'(0) = 0"), finite=True),
     Op("min", ("x", "y"), min,
        (Partial(lambda x, y, out: 1.0 if x < y else (0.5 if x == y else 0.0), "(x < y ? 1 : 0)", _tie),
-        Partial(lambda x, y, out: 1.0 if y < x else (0.5 if x == y else 0.0), "(y < x ? 1 : 0)", _tie))),
+        Partial(lambda x, y, out: 1.0 if y < x else (0.5 if x == y else 0.0), "(y < x ? 1 : 0)", _tie)),
+       finite=True, tex=r"\min"),
     Op("max", ("x", "y"), max,
        (Partial(lambda x, y, out: 1.0 if x > y else (0.5 if x == y else 0.0), "(x > y ? 1 : 0)", _tie),
-        Partial(lambda x, y, out: 1.0 if y > x else (0.5 if x == y else 0.0), "(y > x ? 1 : 0)", _tie))),
+        Partial(lambda x, y, out: 1.0 if y > x else (0.5 if x == y else 0.0), "(y > x ? 1 : 0)", _tie)),
+       finite=True, tex=r"\max"),
     # -- trigonometric
-    Op("sin", ("x",), math.sin, (Partial.function_of_x(math.cos, "cos(x)"),)),
-    _unary("cos", math.cos, lambda x, out: -math.sin(x), "-sin(x)"),
-    _unary("tan", math.tan, lambda x, out: 1.0 + out * out, "1 + tan(x)^2"),
-    _unary("asin", math.asin, lambda x, out: 1.0 / math.sqrt(1.0 - x * x), "1/sqrt(1 - x^2)",
-           "-1 <= x <= 1"),
-    _unary("acos", math.acos, lambda x, out: -1.0 / math.sqrt(1.0 - x * x), "-1/sqrt(1 - x^2)",
-           "-1 <= x <= 1"),
-    _unary("atan", math.atan, lambda x, out: 1.0 / (1.0 + x * x), "1/(1 + x^2)"),
+    Op("sin", ("x",), math.sin, (Partial.function_of_x(math.cos, "cos(x)"),), finite=True,
+       tex=r"\sin"),
+    _unary("cos", math.cos, lambda x, out: -math.sin(x), "-sin(x)", py="-math.sin({0})", finite=True,
+           tex=r"\cos"),
+    _unary("tan", math.tan, lambda x, out: 1.0 + out * out, "1 + tan(x)^2", finite=True, tex=r"\tan"),
+    # (1 - x)*(1 + x) rather than 1 - x*x: exact near x = ±1, where 1 - x*x loses digits
+    _unary("asin", math.asin, lambda x, out: 1.0 / math.sqrt((1.0 - x) * (1.0 + x)),
+           "1/sqrt(1 - x^2)", "-1 <= x <= 1", finite=True, tex=r"\arcsin"),
+    _unary("acos", math.acos, lambda x, out: -1.0 / math.sqrt((1.0 - x) * (1.0 + x)),
+           "-1/sqrt(1 - x^2)", "-1 <= x <= 1", finite=True, tex=r"\arccos"),
+    _unary("atan", math.atan, lambda x, out: 1.0 / (1.0 + x * x), "1/(1 + x^2)", finite=True,
+           tex=r"\arctan"),
     Op("atan2", ("y", "x"), math.atan2,
        (Partial(lambda y, x, out: _over_r2(x, y, x), "x/(x^2 + y^2)"),
         Partial(lambda y, x, out: _over_r2(-y, y, x), "-y/(x^2 + y^2)")),
-       doc="angle of the point (x, y)"),
+       doc="angle of the point (x, y)", finite=True),
     Op("hypot", ("x", "y"), math.hypot,
        (Partial(lambda x, y, out: x / out, "x/hypot(x, y)"),
         Partial(lambda x, y, out: y / out, "y/hypot(x, y)")),
        doc="sqrt(x^2 + y^2) without overflow"),
     # -- hyperbolic and neural-network activations
-    Op("sinh", ("x",), math.sinh, (Partial.function_of_x(math.cosh, "cosh(x)"),)),
-    Op("cosh", ("x",), math.cosh, (Partial.function_of_x(math.sinh, "sinh(x)"),)),
-    _unary("tanh", math.tanh, lambda x, out: 1.0 - out * out, "1 - tanh(x)^2"),
-    _unary("sigmoid", _sigmoid, lambda x, out: out * (1.0 - out), "sigmoid(x)*(1 - sigmoid(x))",
-           doc="1/(1 + exp(-x)), without overflow"),
+    Op("sinh", ("x",), math.sinh, (Partial.function_of_x(math.cosh, "cosh(x)"),), finite=True,
+       tex=r"\sinh"),
+    Op("cosh", ("x",), math.cosh, (Partial.function_of_x(math.sinh, "sinh(x)"),), finite=True,
+       tex=r"\cosh"),
+    _unary("tanh", math.tanh, _tanh_d, "1 - tanh(x)^2", finite=True, tex=r"\tanh"),
+    _unary("sigmoid", _sigmoid, _sigmoid_d, "sigmoid(x)*(1 - sigmoid(x))",
+           doc="1/(1 + exp(-x)), without overflow", py="{out} * sigmoid(-{0})", finite=True),
     Op("softplus", ("x",), _softplus, (Partial.function_of_x(_sigmoid, "sigmoid(x)"),),
-       doc="log(1 + exp(x)), without overflow"),
+       doc="log(1 + exp(x)), without overflow", finite=True),
 )
 
-for _code, _op in enumerate(OPS):
-    _op.code = _code
+for _index, _op in enumerate(OPS):
+    _op.index = _index
+# (the graph builder's common-subexpression keys give a row 8 bits)
+assert len(OPS) < 256, "the CSE key in graph.Builder needs more bits for the row"
 
 #: operators by grammar alias
 OPERATORS: dict[str, Op] = {op.name: op for op in OPS if op.symbol}

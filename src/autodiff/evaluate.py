@@ -16,7 +16,7 @@ import math
 from typing import Mapping, Optional
 
 from .errors import BindingError, EvaluationError, escape_text, name_list
-from .graph import Graph, gc_paused
+from .graph import NARY, Graph, gc_paused
 from .numfmt import format_number
 from .ops import CONSTANTS, FORM_CONST, FORM_NEG, FORM_OF_X, FORM_OUT, FORM_SWAP, Op, formula_for
 
@@ -148,13 +148,16 @@ def forward(graph: Graph, bindings: Mapping[str, float]) -> list[float]:
             values[k] = bindings[name]
     n = graph.output + 1
     i = 0
+    more = graph.more
     try:
         for i, op, a, b in zip(range(n), graph.op, graph.arg0, graph.arg1, strict=False):
             if op is not None:
                 if b >= 0:
                     values[i] = op.value(values[a], values[b])
-                else:
+                elif b == -1:
                     values[i] = op.value(values[a])
+                else:  # NARY: sum(x1, ..., xn)
+                    values[i] = op.nvalue([values[j] for j in more[i]])
     except (ValueError, ZeroDivisionError, OverflowError, TypeError) as exc:
         raise _value_error(graph, values, i, exc) from None
     if not all(map(_isfinite, values)):
@@ -192,6 +195,16 @@ def backward(graph: Graph, values: list[float], keep_local: bool = True
         if keep_local:
             for i, op, a, b, act in nodes:
                 if op is not None and act:
+                    if b == NARY:
+                        factors = _nary_factors(op, values, active, i, graph.more[i])
+                        local[i] = factors
+                        g = adj[i]
+                        for j, d in zip(graph.more[i], factors, strict=True):
+                            if d is not None:
+                                adj[j] += g * d
+                        if op.has_kinks:
+                            _note_kinks(graph, op, i, values, conventions)
+                        continue
                     factors = _local_factors(op, values, active, i, a, b)
                     local[i] = factors
                     g = adj[i]
@@ -223,8 +236,16 @@ def backward(graph: Graph, values: list[float], keep_local: bool = True
                     adj[a] += g * values[i]  # exp' = exp: the node's own value
                 elif form == neg:
                     adj[a] -= g  # d(-x)/dx = -1
-                elif b < 0:
+                elif b == -1:
                     adj[a] += g * op.local0(values[a], values[i])
+                    if op.has_kinks:
+                        _note_kinks(graph, op, i, values, conventions)
+                elif b == NARY:
+                    args = graph.more[i]
+                    every = op.nlocals([values[j] for j in args], values[i])
+                    for j, d in zip(args, every, strict=True):
+                        if active[j]:
+                            adj[j] += g * d
                     if op.has_kinks:
                         _note_kinks(graph, op, i, values, conventions)
                 else:
@@ -254,6 +275,12 @@ def _local_factors(op: Op, values: list[float], active: bytearray, i: int, a: in
             op.local1(x, y, v) if active[b] else None)  # type: ignore[misc]
 
 
+def _nary_factors(op: Op, values: list[float], active: bytearray, i: int,
+                  args: tuple[int, ...]) -> tuple[Optional[float], ...]:
+    factors = op.nlocals([values[j] for j in args], values[i])
+    return tuple(d if active[j] else None for j, d in zip(args, factors, strict=True))
+
+
 def _locals_finite(local: list[Optional[tuple[Optional[float], ...]]]) -> bool:
     for t in local:
         if t is not None:
@@ -270,6 +297,12 @@ def _note_kinks(graph: Graph, op: Op, i: int, values: list[float],
     args = graph.args(i)
     xs = [values[j] for j in args]
     notes: list[str] = []
+    if len(args) > 2 or op.variadic:
+        if any(graph.active[j] for j in args):
+            notes = op.nkinks(xs)
+        if notes:
+            conventions[i] = notes
+        return
     for k, j in enumerate(args):
         p = op.partials[k]
         if p.kink is not None and graph.active[j]:

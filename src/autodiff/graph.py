@@ -7,7 +7,11 @@ small and the evaluation loops tight:
 
     op[i]    the Op row for an operation node, None for a leaf (an input or a constant)
     arg0[i]  its first argument's index (-1 for a leaf)
-    arg1[i]  its second argument's index (-1 for a leaf or a unary operation)
+    arg1[i]  its second argument's index (-1 for a leaf or a unary operation;
+             NARY = -2 for a node of three or more arguments, or of a
+             variadic row, whose arguments are more[i])
+    more     node -> its argument tuple, for those nodes only (sum(x1, ..., xn)
+             is one node with n edges); `Graph.args(i)` reads every node's
     const[i] a constant's value; None for an input variable or an operation
     active   active[i] is 1 when node i depends on a variable (only such
              nodes have adjoints, and only edges from them local factors)
@@ -24,9 +28,12 @@ from typing import Any, Callable, Optional
 
 from .errors import ProgramError, SyntaxProblem, escape_text, name_list
 from .numfmt import format_number
-from .ops import CONSTANTS, FUNCTIONS, OPERATORS, Op, Partial, function_arities
+from .ops import CONSTANTS, FUNCTIONS, OPERATORS, VARIADIC, Op, Partial, function_arities
 
-__all__ = ["Graph", "Builder"]
+__all__ = ["Graph", "Builder", "NARY"]
+
+#: arg1 of a node whose arguments are in Graph.more
+NARY = -2
 
 
 
@@ -39,7 +46,8 @@ class Graph:
                  variables: Optional[dict[str, int]] = None, assigned: Optional[dict[str, int]] = None,
                  output: int = -1, output_name: str = "", text: str = "", statements: int = 0,
                  latest: Optional[dict[str, str]] = None, clusters: Optional[dict[int, str]] = None,
-                 notes: Optional[list[str]] = None) -> None:
+                 notes: Optional[list[str]] = None,
+                 more: Optional[dict[int, tuple[int, ...]]] = None) -> None:
         self.op: list[Optional[Op]] = [] if op is None else op
         self.arg0: list[int] = [] if arg0 is None else arg0
         self.arg1: list[int] = [] if arg1 is None else arg1
@@ -65,6 +73,8 @@ class Graph:
         self.latest: dict[str, str] = {} if latest is None else latest
         #: node -> the user-function call it was expanded from (`sq(a)`)
         self.clusters: dict[int, str] = {} if clusters is None else clusters
+        #: the arguments of the nodes of three or more inputs (arg1 is NARY)
+        self.more: dict[int, tuple[int, ...]] = {} if more is None else more
         #: remarks about the program's names, shown once (`e` is an ordinary name here)
         self.notes: list[str] = [] if notes is None else notes
         self._names: Optional[list[str]] = None
@@ -115,7 +125,11 @@ class Graph:
 
     def args(self, i: int) -> tuple[int, ...]:
         a, b = self.arg0[i], self.arg1[i]
-        return () if a < 0 else ((a,) if b < 0 else (a, b))
+        if b >= 0:
+            return (a, b)
+        if b == -1:
+            return () if a < 0 else (a,)
+        return self.more[i]  # b == NARY: three or more arguments
 
     def expression(self, i: int, names: Optional[list[str]] = None) -> str:
         """How node i reads in terms of its inputs: ``b * c``, ``log(t1)``."""
@@ -197,6 +211,9 @@ class Graph:
                     b = arg1[i]
                     if b >= 0:
                         reach[b] = 1
+                    elif b == NARY:
+                        for j in self.more[i]:
+                            reach[j] = 1
         return reach
 
     def prune(self, out: int) -> Graph:
@@ -217,7 +234,9 @@ class Graph:
                 a, b = arg0[i], arg1[i]
                 g.op.append(self.op[i])
                 g.arg0.append(new[a] if a >= 0 else -1)
-                g.arg1.append(new[b] if b >= 0 else -1)
+                g.arg1.append(new[b] if b >= 0 else b)
+                if b == NARY:
+                    g.more[new[i]] = tuple(new[j] for j in self.more[i])
                 g.const.append(self.const[i])
                 g.active.append(self.active[i])
                 if i in self.labels:
@@ -244,7 +263,7 @@ class Graph:
 
 
 _FIELDS = ("op", "arg0", "arg1", "const", "active", "labels", "variables", "assigned", "output",
-           "output_name", "text", "statements", "latest", "clusters", "notes")
+           "output_name", "text", "statements", "latest", "clusters", "notes", "more")
 
 
 def write_op(op: Op, parts: list[str]) -> str:
@@ -439,6 +458,29 @@ class Builder:
             act.append(act[a] | act[b] if b >= 0 else act[a])
         return i
 
+    def _nary(self, op: Op, args: list[int]) -> int:
+        """A node of three or more arguments, or of a variadic row: one node,
+        one edge per argument (sum(x1, ..., x100000) is linear)."""
+        more = tuple(args)
+        key = (op.index, more)
+        i = self.cse.get(key)
+        if i is None:
+            g = self.g
+            i = self.cse[key] = len(g.op)
+            g.op.append(op)
+            g.arg0.append(more[0])
+            g.arg1.append(NARY)
+            g.const.append(None)
+            act = g.active
+            g.active.append(1 if any(act[j] for j in more) else 0)
+            g.more[i] = more
+        return i
+
+    def _apply(self, op: Op, args: list[int]) -> int:
+        if op.variadic or len(args) > 2:
+            return self._nary(op, args)
+        return self._node(op, *args)
+
     def neg(self, a: int) -> int:
         g = self.g
         value = g.const[a]
@@ -465,12 +507,18 @@ class Builder:
                                     f"got {len(args)}", self.text, tok.start(), kind="arity")
             return self._expand(user, args, tok)
         op = FUNCTIONS.get((fname, len(args)))
+        if op is None and fname in VARIADIC and len(args) >= VARIADIC[fname].min_args:
+            op = VARIADIC[fname]
         if op is None:
             if self.defining is not None and fname == self.defining[0]:
                 raise SyntaxProblem(f"{shown} calls itself: recursion is not supported (a function "
                                     "may call builtins and functions defined before it)",
                                     self.text, tok.start(), kind="name")
             arities = function_arities()
+            if fname in VARIADIC:
+                least = VARIADIC[fname].min_args
+                raise SyntaxProblem(f"{shown} takes {least} or more arguments, got {len(args)}",
+                                    self.text, tok.start(), kind="arity")
             if fname in arities:
                 counts = " or ".join(str(n) for n in arities[fname])
                 noun = "argument" if arities[fname] == [1] else "arguments"
@@ -483,7 +531,9 @@ class Builder:
             hint = f"; did you mean {close[0]}?" if close else ""
             raise SyntaxProblem(f"unknown function {shown}{hint}", self.text, tok.start(),
                                 kind="unknown_function")
-        return self._node(op, *args)
+        if len(args) <= 2 and not op.variadic:
+            return self._node(op, *args)
+        return self._nary(op, args)
 
     # -- user-defined functions
 
@@ -586,7 +636,7 @@ class Builder:
                 slots.append(self._const(value, cname))
                 continue
             xs = [slots[r] if r >= 0 else -r - 1 for r in refs]
-            j = self._node(op, *xs)
+            j = self._apply(op, xs)
             slots.append(j)
             if j >= start and j not in g.labels:
                 g.labels[j] = f"{call}.{label}" if label else call
@@ -631,7 +681,8 @@ class Builder:
             op = g.op[j]
             if op is not None:
                 if op is not ALIAS:
-                    key = _key(op, g.arg0[j], g.arg1[j])
+                    b = g.arg1[j]
+                    key = _key(op, g.arg0[j], b) if b != NARY else (op.index, g.more.pop(j))
                     if cse.get(key) == j:
                         del cse[key]
             elif g.const[j] is not None:

@@ -163,6 +163,20 @@ def _spliced(c: list[Any], kept: tuple[int, ...], splice: tuple[int, ...]) -> li
 
 
 def _splicer(kept: tuple[int, ...], splice: tuple[int, ...]) -> Callable[[list[Any]], Any]:
+    if splice == kept[:1] and len(kept) > 1:
+        # a left-recursive repetition (`items: items "," expr`): extend the
+        # list in place, so n items take linear time, not quadratic
+        first, rest = kept[0], kept[1:]
+
+        def extend(c: list[Any]) -> Any:
+            out = c[first]
+            if out is None:
+                out = []
+            for k in rest:
+                out.append(c[k])
+            return out
+
+        return extend
     return lambda c: _spliced(c, kept, splice)
 
 

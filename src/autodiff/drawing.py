@@ -128,7 +128,9 @@ def picture(graph: Graph, result: Optional[Result] = None, *, digits: Optional[i
     for i in order:
         op = g.op[i]
         lines = [names[i] if op is None else f"{names[i]} = {g.expression(i, names)}"]
-        if result is not None:
+        if result is not None and not result.was_evaluated(i):
+            lines.append("not evaluated")  # a branch `where` did not take
+        elif result is not None:
             if not g.is_literal(i):
                 lines.append(f"value = {format_number(result.values[i], digits)}")
             if g.active[i]:
@@ -297,6 +299,8 @@ def to_tree(graph: Graph, result: Optional[Result] = None, *, digits: Optional[i
     def label(i: int) -> str:
         op = g.op[i]
         text = names[i] if op is None else f"{names[i]} = {g.expression(i, names)}"
+        if result is not None and not result.was_evaluated(i):
+            return text + "   (not evaluated: a branch where did not take)"
         if result is not None:
             if not g.is_literal(i):
                 text += f" = {fmt(result.values[i])}"

@@ -18,7 +18,7 @@ from typing import Mapping, Optional
 from .errors import BindingError, EvaluationError, escape_text, name_list
 from .graph import NARY, Graph, gc_paused
 from .numfmt import format_number
-from .ops import CONSTANTS, FORM_CONST, FORM_NEG, FORM_OF_X, FORM_OUT, FORM_SWAP, Op, formula_for
+from .ops import CONSTANTS, FORM_CONST, FORM_NEG, FORM_OF_X, FORM_OUT, FORM_SWAP, WHERE, Op, formula_for
 
 __all__ = ["Result", "evaluate", "forward", "backward", "check_bindings"]
 
@@ -31,7 +31,8 @@ class Result:
     def __init__(self, graph: Graph, bindings: dict[str, float], values: list[float],
                  adjoints: list[float],
                  local: Optional[list[Optional[tuple[Optional[float], ...]]]] = None,
-                 conventions: Optional[dict[int, list[str]]] = None) -> None:
+                 conventions: Optional[dict[int, list[str]]] = None,
+                 evaluated: Optional[bytearray] = None) -> None:
         self.graph = graph
         self.bindings = bindings
         self.values = values
@@ -41,7 +42,21 @@ class Result:
         self.local: list[Optional[tuple[Optional[float], ...]]] = [] if local is None else local
         #: node index -> the conventions applied there at a non-differentiable point
         self.conventions: dict[int, list[str]] = {} if conventions is None else conventions
+        #: which nodes were evaluated at this point (1) and which not (0: a
+        #: branch `where` did not take); None when every node was
+        self.evaluated = evaluated
         self._gradient: Optional[dict[str, float]] = None
+
+    def was_evaluated(self, i: int) -> bool:
+        return self.evaluated is None or bool(self.evaluated[i])
+
+    def taken(self, i: int) -> Optional[int]:
+        """For a `where` node, the branch it took at this point (else None)."""
+        g = self.graph
+        if g.op[i] is not WHERE or not self.was_evaluated(i):
+            return None
+        c, yes, no = g.args(i)
+        return yes if self.values[c] != 0.0 else no
 
     def __repr__(self) -> str:
         return f"<Result {self.output} = {self.value!r}, gradient {self.gradient!r}>"
@@ -142,6 +157,8 @@ def forward(graph: Graph, bindings: Mapping[str, float]) -> list[float]:
     checked. The value rules raise outside their domain; a value that overflows
     silently (x * y) is caught by one finiteness scan at the end, and the first
     non-finite node in order is the one that overflowed."""
+    if graph.has_where:
+        return forward_lazy(graph, bindings)[0]
     values: list[float] = [0.0 if v is None else v for v in graph.const]
     for name, k in graph.variables.items():
         if name in bindings:
@@ -166,7 +183,66 @@ def forward(graph: Graph, bindings: Mapping[str, float]) -> list[float]:
     return values
 
 
-def backward(graph: Graph, values: list[float], keep_local: bool = True
+def forward_lazy(graph: Graph, bindings: Mapping[str, float]) -> tuple[list[float], bytearray]:
+    """Values of the nodes the output needs at this point, for a graph with
+    `where`: demand-driven from the output, with an explicit stack (no
+    recursion), so that where(c, a, b) evaluates c, then only the branch c
+    chooses. Returns the values and which nodes were evaluated (the others'
+    values are 0.0 placeholders, never read)."""
+    values: list[float] = [0.0 if v is None else v for v in graph.const]
+    for name, k in graph.variables.items():
+        if name in bindings:
+            values[k] = bindings[name]
+    ops, arg0, arg1, more = graph.op, graph.arg0, graph.arg1, graph.more
+    done = bytearray(len(values))
+    stack = [graph.output]
+    i = graph.output
+    try:
+        while stack:
+            i = stack[-1]
+            if done[i]:
+                stack.pop()
+                continue
+            op = ops[i]
+            if op is None:
+                done[i] = 1
+                stack.pop()
+                continue
+            b = arg1[i]
+            if op is WHERE:
+                c, yes, no = more[i]
+                if not done[c]:
+                    stack.append(c)
+                    continue
+                chosen = yes if values[c] != 0.0 else no
+                if not done[chosen]:
+                    stack.append(chosen)
+                    continue
+                values[i] = values[chosen]
+            else:
+                args = (arg0[i], b) if b >= 0 else ((arg0[i],) if b == -1 else more[i])
+                pending = [j for j in args if not done[j]]
+                if pending:
+                    stack.extend(reversed(pending))
+                    continue
+                if b >= 0:
+                    values[i] = op.value(values[args[0]], values[b])
+                elif b == -1:
+                    values[i] = op.value(values[args[0]])
+                else:
+                    values[i] = op.nvalue([values[j] for j in args])
+            done[i] = 1
+            stack.pop()
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError) as exc:
+        raise _value_error(graph, values, i, exc) from None
+    for k, v in enumerate(values):
+        if done[k] and not _isfinite(v):
+            raise _value_error(graph, values, k, OverflowError())
+    return values, done
+
+
+def backward(graph: Graph, values: list[float], keep_local: bool = True,
+             evaluated: Optional[bytearray] = None
              ) -> tuple[list[float], list[Optional[tuple[Optional[float], ...]]], dict[int, list[str]]]:
     """Adjoints of every node, in one sweep from the output back to the inputs:
     the forward loop reversed. For each operation node that depends on a
@@ -185,6 +261,8 @@ def backward(graph: Graph, values: list[float], keep_local: bool = True
     adj[out] = 1.0
     m = out + 1
     active = graph.active
+    if evaluated is not None:  # (where) a node not evaluated takes no part
+        active = bytearray(a & e for a, e in zip(active, evaluated, strict=True))
     local: list[Optional[tuple[Optional[float], ...]]] = [None] * n if keep_local else []
     conventions: dict[int, list[str]] = {}
     i = out
@@ -260,7 +338,7 @@ def backward(graph: Graph, values: list[float], keep_local: bool = True
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
         raise _derivative_error(graph, values, i, exc) from None
     if not all(map(_isfinite, adj)) or (keep_local and not _locals_finite(local)):
-        raise _find_nonfinite(graph, values)
+        raise _find_nonfinite(graph, values, active)
     return adj, local, conventions
 
 
@@ -318,6 +396,10 @@ def evaluate(graph: Graph, bindings: Mapping[str, float], *, keep_local: bool = 
     """Check the bindings, run the forward pass and the reverse sweep."""
     with gc_paused():
         bound = check_bindings(graph, bindings, allowed)
+        if graph.has_where:
+            values, evaluated = forward_lazy(graph, bound)
+            adj, local, conventions = backward(graph, values, keep_local, evaluated)
+            return Result(graph, bound, values, adj, local, conventions, evaluated)
         values = forward(graph, bound)
         adj, local, conventions = backward(graph, values, keep_local)
     return Result(graph, bound, values, adj, local, conventions)
@@ -397,7 +479,7 @@ def _derivative_error(graph: Graph, values: list[float], i: int, exc: Exception)
                            inputs=inputs)
 
 
-def _find_nonfinite(graph: Graph, values: list[float]) -> EvaluationError:
+def _find_nonfinite(graph: Graph, values: list[float], active: bytearray) -> EvaluationError:
     """Slow path: redo the sweep, checking each factor and adjoint, to name the
     first edge where a non-finite number appears."""
     n = len(values)
@@ -406,12 +488,12 @@ def _find_nonfinite(graph: Graph, values: list[float]) -> EvaluationError:
     names = graph.names()
     for i in range(graph.output, -1, -1):
         op = graph.op[i]
-        if op is None or not graph.active[i]:
+        if op is None or not active[i]:
             continue
         args = graph.args(i)
         xs = [values[j] for j in args]
         for k, j in enumerate(args):
-            if not graph.active[j]:
+            if not active[j]:
                 continue
             d = op.partials[k].fn(*xs, values[i])
             expr = graph.expression(i, names)

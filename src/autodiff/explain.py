@@ -207,6 +207,8 @@ def explain(result: Result, *, paths: bool = False, max_paths: int = 20,
     names = g.names()
     values = result.values
     reach = g.reachable()
+    if result.evaluated is not None:  # a branch `where` did not take is not part of it
+        reach = bytearray(r & e for r, e in zip(reach, result.evaluated, strict=True))
     fmt = lambda x: format_number(x, digits)  # noqa: E731
 
     forward: list[ForwardStep] = []
@@ -223,7 +225,8 @@ def explain(result: Result, *, paths: bool = False, max_paths: int = 20,
             continue
         args = g.args(i)
         expr = _write(g, i, [names[j] for j in args])
-        subst = _write(g, i, [names[j] if g.is_literal(j) else fmt(values[j]) for j in args])
+        subst = _write(g, i, [names[j] if g.is_literal(j) else
+                              (fmt(values[j]) if reach[j] else "not evaluated") for j in args])
         forward.append(ForwardStep(i, names[i], op.name, expr, subst, values[i]))
     if names[g.output] != g.output_name:  # J = x, or u = x; J = u: the output is another node
         forward.append(ForwardStep(g.output, g.output_name, "alias", names[g.output],

@@ -28,7 +28,7 @@ from typing import Any, Callable, Optional
 
 from .errors import ProgramError, SyntaxProblem, escape_text, name_list
 from .numfmt import format_number
-from .ops import CONSTANTS, FUNCTIONS, OPERATORS, VARIADIC, Op, Partial, function_arities
+from .ops import CONSTANTS, FUNCTIONS, OPERATORS, VARIADIC, WHERE, Op, Partial, function_arities
 
 __all__ = ["Graph", "Builder", "NARY"]
 
@@ -47,7 +47,7 @@ class Graph:
                  output: int = -1, output_name: str = "", text: str = "", statements: int = 0,
                  latest: Optional[dict[str, str]] = None, clusters: Optional[dict[int, str]] = None,
                  notes: Optional[list[str]] = None,
-                 more: Optional[dict[int, tuple[int, ...]]] = None) -> None:
+                 more: Optional[dict[int, tuple[int, ...]]] = None, has_where: bool = False) -> None:
         self.op: list[Optional[Op]] = [] if op is None else op
         self.arg0: list[int] = [] if arg0 is None else arg0
         self.arg1: list[int] = [] if arg1 is None else arg1
@@ -75,6 +75,9 @@ class Graph:
         self.clusters: dict[int, str] = {} if clusters is None else clusters
         #: the arguments of the nodes of three or more inputs (arg1 is NARY)
         self.more: dict[int, tuple[int, ...]] = {} if more is None else more
+        #: the graph has a `where` node: evaluation is demand-driven (only the
+        #: chosen branch of each where is evaluated)
+        self.has_where = has_where
         #: remarks about the program's names, shown once (`e` is an ordinary name here)
         self.notes: list[str] = [] if notes is None else notes
         self._names: Optional[list[str]] = None
@@ -244,6 +247,7 @@ class Graph:
                 if i in self.clusters:
                     g.clusters[new[i]] = self.clusters[i]
         g.latest = {k: v for k, v in self.latest.items() if new[self.assigned[v]] >= 0}
+        g.has_where = self.has_where
         g.notes = list(self.notes)
         g.variables = {v: new[i] for v, i in self.variables.items()}
         g.assigned = {v: new[i] for v, i in self.assigned.items() if new[i] >= 0}
@@ -263,7 +267,7 @@ class Graph:
 
 
 _FIELDS = ("op", "arg0", "arg1", "const", "active", "labels", "variables", "assigned", "output",
-           "output_name", "text", "statements", "latest", "clusters", "notes", "more")
+           "output_name", "text", "statements", "latest", "clusters", "notes", "more", "has_where")
 
 
 def write_op(op: Op, parts: list[str]) -> str:
@@ -477,6 +481,8 @@ class Builder:
         return i
 
     def _apply(self, op: Op, args: list[int]) -> int:
+        if op is WHERE:
+            self.g.has_where = True
         if op.variadic or len(args) > 2:
             return self._nary(op, args)
         return self._node(op, *args)
@@ -496,8 +502,11 @@ class Builder:
 
     def call(self, tok: Any, args: list[int]) -> int:
         fname = _text(tok)
-        shown = escape_text(fname, 40)
         user = self.functions.get(fname)
+        op = FUNCTIONS.get((fname, len(args)))
+        if op is None and fname in VARIADIC and len(args) >= VARIADIC[fname].min_args:
+            op = VARIADIC[fname]
+        shown = escape_text(fname, 40) if user is not None or op is None else ""
         if user is not None:
             if len(args) != len(user.params):
                 noun = "argument" if len(user.params) == 1 else "arguments"
@@ -506,9 +515,6 @@ class Builder:
                                     f"({', '.join(user.params)}; defined on line {line}), "
                                     f"got {len(args)}", self.text, tok.start(), kind="arity")
             return self._expand(user, args, tok)
-        op = FUNCTIONS.get((fname, len(args)))
-        if op is None and fname in VARIADIC and len(args) >= VARIADIC[fname].min_args:
-            op = VARIADIC[fname]
         if op is None:
             if self.defining is not None and fname == self.defining[0]:
                 raise SyntaxProblem(f"{shown} calls itself: recursion is not supported (a function "
@@ -533,6 +539,8 @@ class Builder:
                                 kind="unknown_function")
         if len(args) <= 2 and not op.variadic:
             return self._node(op, *args)
+        if op is WHERE:
+            self.g.has_where = True
         return self._nary(op, args)
 
     # -- user-defined functions

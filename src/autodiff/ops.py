@@ -321,6 +321,15 @@ _LN10 = math.log(10.0)
 SOURCE_NAMES: dict[str, Callable[..., float]] = {"sigmoid": _sigmoid}
 
 
+def _zero(symbol: str) -> Partial:
+    """A comparison's local factor: 0, flagged at x = y, where it jumps."""
+
+    def kink(x: float, y: float) -> Optional[str]:
+        return f"'{symbol}' at equal arguments: derivative taken as 0 (it jumps there)" if x == y else None
+
+    return Partial(lambda x, y, out: 0.0, "0", kink, py="0.0")
+
+
 def _unary(name: str, value: Callable[[float], float], d: Callable[[float, float], float],
            formula: str, domain: str = "", doc: str = "", kink: Kink = None, *,
            py: Optional[str] = None, finite: bool = False, tex: Optional[str] = None) -> Op:
@@ -424,8 +433,24 @@ for _index, _op in enumerate(OPS):
 # (the graph builder's common-subexpression keys give a row 8 bits)
 assert len(OPS) < 256, "the CSE key in graph.Builder needs more bits for the row"
 
+#: comparisons: 1 or 0, derivative 0 (a step; flagged where it jumps). Kept
+#: out of OPS, whose rows are differentiable functions the table-wide tests
+#: sweep; test_conditions covers these.
+COMPARISONS: tuple[Op, ...] = tuple(
+    Op(name, ("x", "y"), rule, (_zero(symbol), _zero(symbol)), symbol=symbol,
+       doc=f"x {symbol} y: 1 if true, else 0", finite=True, tex=tex)
+    for name, symbol, rule, tex in (
+        ("lt", "<", lambda x, y: 1.0 if x < y else 0.0, "<"),
+        ("le", "<=", lambda x, y: 1.0 if x <= y else 0.0, r"\le"),
+        ("gt", ">", lambda x, y: 1.0 if x > y else 0.0, ">"),
+        ("ge", ">=", lambda x, y: 1.0 if x >= y else 0.0, r"\ge"),
+        ("eq", "==", lambda x, y: 1.0 if x == y else 0.0, "="),
+        ("ne", "!=", lambda x, y: 1.0 if x != y else 0.0, r"\ne")))
+for _index, _op in enumerate(COMPARISONS, start=len(OPS)):
+    _op.index = _index
+
 #: operators by grammar alias
-OPERATORS: dict[str, Op] = {op.name: op for op in OPS if op.symbol}
+OPERATORS: dict[str, Op] = {op.name: op for op in OPS + COMPARISONS if op.symbol}
 
 #: functions callable by name: (name, number of arguments) -> Op
 FUNCTIONS: dict[tuple[str, int], Op] = {(op.name, op.arity): op for op in OPS if not op.symbol}
@@ -617,7 +642,7 @@ VARIADIC: dict[str, Variadic] = {op.name: op for op in (
              "exp({k} - logsumexp({args}))", doc="log(exp(x1) + ... + exp(xn)) without overflow"),
 )}
 
-for _index, _op in enumerate(VARIADIC.values(), start=len(OPS)):
+for _index, _op in enumerate(VARIADIC.values(), start=len(OPS) + len(COMPARISONS)):
     _op.index = _index
 
 #: clamp(x, lo, hi): three arguments, PyTorch's rule at the bounds (the
@@ -630,5 +655,16 @@ CLAMP = Op("clamp", ("x", "lo", "hi"), _clamp,
             Partial(lambda x, lo, hi, out: 1.0 if max(x, lo) > hi else 0.0,
                     "(max(x, lo) > hi ? 1 : 0)")),
            doc="min(max(x, lo), hi)", finite=True)
-CLAMP.index = len(OPS) + len(VARIADIC)
+CLAMP.index = len(OPS) + len(COMPARISONS) + len(VARIADIC)
 FUNCTIONS[("clamp", 3)] = CLAMP
+
+
+#: where(c, a, b): a where c is not 0, else b. Only the chosen branch is
+#: evaluated (evaluate.forward's demand-driven pass) and only it gets an adjoint.
+WHERE = Op("where", ("c", "a", "b"), lambda c, a, b: a if c != 0.0 else b,
+           (Partial(lambda c, a, b, out: 0.0, "0"),
+            Partial(lambda c, a, b, out: 1.0 if c != 0.0 else 0.0, "(c != 0 ? 1 : 0)"),
+            Partial(lambda c, a, b, out: 0.0 if c != 0.0 else 1.0, "(c != 0 ? 0 : 1)")),
+           doc="a if c is not 0, else b; only the chosen branch is evaluated", finite=True)
+WHERE.index = CLAMP.index + 1
+FUNCTIONS[("where", 3)] = WHERE

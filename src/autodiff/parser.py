@@ -333,6 +333,10 @@ def _unexpected_token(text: str, m: Any, kind: str, t: _Tables, state: int,
                     number = re.search(r"[0-9.]+(?:[eE][+-]?[0-9]+)?$", before)
                     if number is not None:  # 2x: implicit multiplication
                         what += f" (did you mean {number.group()}*{escape_text(tok, 40)}?)"
+            if tok in ("<", "<=", ">", ">=", "==", "!=") and re.search(
+                    r"[<>]|==|!=", text[max(text.rfind(";", 0, pos), text.rfind("\n", 0, pos)) + 1:pos]):
+                what = (f"unexpected '{tok}': comparisons do not chain (write a < b < c as "
+                        "(a < b) * (b < c))")
             if kind == "EQUAL":
                 what = ("unexpected '=' (only a name can be assigned, or updated with += -= *= /= "
                         "^=, at the start of a statement)")

@@ -63,9 +63,19 @@ def result_dict(result: Result, *, nodes: bool = True) -> dict[str, Any]:
                 node["op"] = op.name
                 node["expression"] = g.expression(i, names)
                 node["inputs"] = [names[j] for j in g.args(i)]
+            if not result.was_evaluated(i):  # a branch `where` did not take
+                node["value"] = None
+                node["local"] = {}
+                node["adjoint"] = None
+                node["evaluated"] = False
+                out.append(node)
+                continue
             node["value"] = json_number(values[i])
             node["local"] = {k: json_number(v) for k, v in result.local_factors(i).items()}
             node["adjoint"] = json_number(adj[i]) if g.active[i] else None
+            taken = result.taken(i)
+            if taken is not None:
+                node["taken"] = names[taken]
             if i in result.conventions:
                 node["conventions"] = result.conventions[i]
             out.append(node)

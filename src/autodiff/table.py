@@ -44,6 +44,12 @@ def result_table(result: Result, *, digits: Optional[int] = None,
     def add(i: int) -> None:
         op = g.op[i]
         expr = "input" if op is None else g.expression(i, names)
+        if not result.was_evaluated(i):  # a branch `where` did not take
+            table.add_row(Text(names[i]), Text(expr), Text("not evaluated"), Text(""), Text("—"))
+            return
+        taken = result.taken(i)
+        if taken is not None:
+            expr += f", took {names[taken]}"
         local = [f"∂{names[i]}/∂{n} = {fmt(d)}" for n, d in result.local_factors(i).items()]
         mark = f" {MARK}" if i in result.conventions else ""
         adjoint = fmt(result.adjoints[i]) if g.active[i] else "—"

@@ -759,6 +759,9 @@ class Builder:
     def assign_div(self, tok: Any, node: int) -> None:
         self._update(tok, OPERATORS["div"], node)
 
+    def assign_mod(self, tok: Any, node: int) -> None:
+        self._update(tok, OPERATORS["mod"], node)
+
     def assign_pow(self, tok: Any, node: int) -> None:
         self._update(tok, OPERATORS["pow"], node)
 
@@ -849,7 +852,7 @@ ALIAS = Op("alias", ("x",), lambda x: x, (Partial(lambda x, out: 1.0, "1", py="1
 # ---------------------------------------------------------------- printing
 
 #: how tightly each operator binds (atoms bind tightest)
-_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
+_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "mod": 2, "neg": 3, "pow": 4}
 _ATOM = 5
 
 

@@ -26,7 +26,9 @@ import operator
 import re
 from typing import Callable, Optional
 
-__all__ = ["Op", "Partial", "Variadic", "VARIADIC", "OPS", "FUNCTIONS",
+from . import special
+
+__all__ = ["Op", "Partial", "Variadic", "VARIADIC", "COMPARISONS", "OPS", "FUNCTIONS",
            "OPERATORS", "CONSTANTS", "function_arities",
            "formula_for", "SOURCE_NAMES", "FORM_CALL", "FORM_CONST", "FORM_SWAP", "FORM_OF_X",
            "FORM_OUT", "FORM_NEG"]
@@ -314,6 +316,164 @@ def _log_base(x: float, b: float) -> float:
     return math.log(x) / math.log(b)  # base 1: division by zero
 
 
+# ---------------------------------------------------------------- helpers of the rows added with issue 10
+
+
+def _floor(x: float) -> float:
+    return float(math.floor(x))
+
+
+def _ceil(x: float) -> float:
+    return float(math.ceil(x))
+
+
+def _trunc(x: float) -> float:
+    return float(math.trunc(x))
+
+
+def _round(x: float) -> float:
+    # half to even, as Python's round and PyTorch's torch.round
+    return float(round(x))
+
+
+def _sign(x: float) -> float:
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+
+
+def _zero(x: float, out: float) -> float:
+    return 0.0
+
+
+def _at_integers(name: str) -> Callable[[float], Optional[str]]:
+    def kink(x: float) -> Optional[str]:
+        return f"{name}' taken as 0 at an integer (a jump)" if x == math.floor(x) else None
+
+    return kink
+
+
+def _trunc_kink(x: float) -> Optional[str]:
+    # continuous at 0 (trunc is 0 on (-1, 1))
+    return "trunc' taken as 0 at an integer (a jump)" if x == math.floor(x) and x != 0.0 else None
+
+
+def _round_kink(x: float) -> Optional[str]:
+    return "round' taken as 0 at a half-integer (a jump)" if x - math.floor(x) == 0.5 else None
+
+
+def _mod(x: float, y: float) -> float:
+    return x % y  # floored, as Python: the sign of y
+
+
+def _mod_dy(x: float, y: float, out: float) -> float:
+    return 0.0 - x // y  # -floor(x/y), with Python's exact floor division (0, not -0)
+
+
+def _mod_kink(x: float, y: float) -> Optional[str]:
+    if y != 0.0 and x % y == 0.0:
+        return "x % y jumps where x/y is an integer: ∂ taken as 1 and -floor(x/y), as PyTorch"
+    return None
+
+
+def _cbrt_d(x: float, out: float) -> float:
+    return 1.0 / (3.0 * out * out)  # infinite at 0: ZeroDivisionError
+
+
+def _exp2(x: float) -> float:
+    return math.pow(2.0, x)  # math.exp2 is Python 3.11+; pow raises OverflowError
+
+
+def _acosh_d(x: float, out: float) -> float:
+    # sqrt(x-1)*sqrt(x+1): exact next to 1, no overflow of x^2
+    return 1.0 / (math.sqrt(x - 1.0) * math.sqrt(x + 1.0))
+
+
+def _sec(x: float) -> float:
+    return 1.0 / math.cos(x)
+
+
+def _csc(x: float) -> float:
+    return 1.0 / math.sin(x)  # sin(x) is 0 only at x = 0 among doubles
+
+
+def _cot(x: float) -> float:
+    return math.cos(x) / math.sin(x)
+
+
+def _cot_d(x: float, out: float) -> float:
+    s = math.sin(x)
+    return -(1.0 / s) / s
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _erf_d(x: float, out: float) -> float:
+    return _TWO_OVER_SQRT_PI * special.exp_neg_square(x)
+
+
+def _erfc_d(x: float, out: float) -> float:
+    return -_TWO_OVER_SQRT_PI * special.exp_neg_square(x)
+
+
+def _pole_error(what: str) -> Callable[[list[float], Exception], Optional[tuple[str, str]]]:
+    def error(xs: list[float], exc: Exception) -> Optional[tuple[str, str]]:
+        if isinstance(exc, ZeroDivisionError):
+            return "division_by_zero", f"{what} (an infinite value)"
+        return None
+
+    return error
+
+
+def _logaddexp(x: float, y: float) -> float:
+    # log(exp(x) + exp(y)) without overflow: max + log1p(exp(-|x - y|))
+    m = x if x > y else y
+    return m + math.log1p(math.exp(-abs(x - y)))
+
+
+def _xlogy(x: float, y: float) -> float:
+    return 0.0 if x == 0.0 else x * math.log(y)  # 0 at x = 0, as PyTorch and SciPy
+
+
+def _xlogy_dx(x: float, y: float, out: float) -> float:
+    if x == 0.0 and y <= 0.0:
+        return 0.0  # undefined (log(y) with y <= 0): PyTorch masks it to 0 there
+    return math.log(y)
+
+
+def _xlogy_dy(x: float, y: float, out: float) -> float:
+    return 0.0 if x == 0.0 else x / y  # xlogy(0, y) is 0 for every y
+
+
+def _xlogy_kink(x: float, y: float) -> Optional[str]:
+    return "xlogy: ∂/∂x taken as 0 at x = 0, y <= 0" if x == 0.0 and y <= 0.0 else None
+
+
+def _sinc(x: float) -> float:
+    if x == 0.0:
+        return 1.0
+    return special.sinpi(x) / (math.pi * x)
+
+
+_PI2 = math.pi * math.pi
+_SINC_D = tuple((-1.0) ** k * 2.0 * k / math.factorial(2 * k + 1) for k in range(9, 0, -1))
+
+
+def _sinc_d(x: float, out: float) -> float:
+    # (cos(pi x) - sinc(x))/x cancels near 0: there its Taylor series,
+    # pi^2 x sum_k (-1)^k 2k t^(k-1)/(2k+1)!, t = (pi x)^2
+    if abs(x) < 0.25:
+        t = _PI2 * x * x
+        acc = 0.0
+        for c in _SINC_D:
+            acc = acc * t + c
+        return _PI2 * x * acc
+    return (special.cospi(x) - out) / x
+
+
+_RADIAN = math.pi / 180.0
+_DEGREE = 180.0 / math.pi
+
+
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
@@ -321,7 +481,7 @@ _LN10 = math.log(10.0)
 SOURCE_NAMES: dict[str, Callable[..., float]] = {"sigmoid": _sigmoid}
 
 
-def _zero(symbol: str) -> Partial:
+def _step(symbol: str) -> Partial:
     """A comparison's local factor: 0, flagged at x = y, where it jumps."""
 
     def kink(x: float, y: float) -> Optional[str]:
@@ -426,6 +586,67 @@ OPS: tuple[Op, ...] = (
            doc="1/(1 + exp(-x)), without overflow", py="{out} * sigmoid(-{0})", finite=True),
     Op("softplus", ("x",), _softplus, (Partial.function_of_x(_sigmoid, "sigmoid(x)"),),
        doc="log(1 + exp(x)), without overflow", finite=True),
+    # -- rounding and other piecewise functions (issue 10): derivative 0, flagged at the jumps
+    _unary("floor", _floor, _zero, "0", doc="largest integer <= x", kink=_at_integers("floor"),
+           finite=True),
+    _unary("ceil", _ceil, _zero, "0", doc="smallest integer >= x", kink=_at_integers("ceil"),
+           finite=True),
+    _unary("round", _round, _zero, "0", doc="nearest integer, half to even (as Python, PyTorch)",
+           kink=_round_kink, finite=True),
+    _unary("trunc", _trunc, _zero, "0", doc="integer part, towards 0", kink=_trunc_kink,
+           finite=True),
+    _unary("sign", _sign, _zero, "0", doc="-1, 0 or 1", kink=_at_zero("sign'(0) taken as 0"),
+           finite=True),
+    Op("mod", ("x", "y"), _mod,
+       (Partial(lambda x, y, out: 1.0, "1", _mod_kink, const=1.0),
+        Partial(_mod_dy, "-floor(x/y)", _mod_kink)),
+       domain="y != 0", symbol="%", doc="x % y, floored (the sign of y, as Python)", finite=True,
+       tex=r"\bmod"),
+    # -- powers, exponentials, hyperbolic inverses
+    _unary("cbrt", special.cbrt, _cbrt_d, "1/(3*cbrt(x)^2)", doc="real cube root: cbrt(-8) = -2",
+           finite=True),
+    Op("exp2", ("x",), _exp2, (Partial(lambda x, out: out * _LN2, "exp2(x)*log(2)"),), doc="2^x",
+       finite=True),
+    _unary("asinh", math.asinh, lambda x, out: 1.0 / math.hypot(x, 1.0), "1/sqrt(x^2 + 1)",
+           finite=True, tex=r"\operatorname{arsinh}"),
+    _unary("acosh", math.acosh, _acosh_d, "1/sqrt(x^2 - 1)", "x >= 1", finite=True,
+           tex=r"\operatorname{arcosh}"),
+    # (1 - x)*(1 + x) rather than 1 - x*x: exact near x = ±1
+    _unary("atanh", math.atanh, lambda x, out: 1.0 / ((1.0 - x) * (1.0 + x)), "1/(1 - x^2)",
+           "-1 < x < 1", finite=True, tex=r"\operatorname{artanh}"),
+    # -- reciprocal trigonometric functions
+    _unary("sec", _sec, lambda x, out: out * math.tan(x), "sec(x)*tan(x)", doc="1/cos(x)",
+           finite=True, tex=r"\sec"),
+    Op("csc", ("x",), _csc, (Partial(lambda x, out: -out / math.tan(x), "-csc(x)*cot(x)"),),
+       domain="x != 0", doc="1/sin(x)", tex=r"\csc", error=_pole_error("csc has a pole at 0")),
+    Op("cot", ("x",), _cot, (Partial(_cot_d, "-csc(x)^2"),), domain="x != 0", doc="cos(x)/sin(x)",
+       tex=r"\cot", error=_pole_error("cot has a pole at 0")),
+    # -- special functions
+    _unary("erf", math.erf, _erf_d, "2/sqrt(pi)*exp(-x^2)", doc="error function", finite=True),
+    _unary("erfc", math.erfc, _erfc_d, "-2/sqrt(pi)*exp(-x^2)",
+           doc="1 - erf(x), keeping its digits for large x", finite=True),
+    Op("lgamma", ("x",), special.lgamma, (Partial.function_of_x(special.digamma, "digamma(x)"),),
+       domain="x not 0, -1, -2, ...", doc="log|gamma(x)|", tex=r"\ln\Gamma",
+       error=_pole_error("lgamma has a pole at 0, -1, -2, ...")),
+    Op("digamma", ("x",), special.digamma,
+       (Partial.function_of_x(special.trigamma, "trigamma(x)"),),
+       domain="x not 0, -1, -2, ...", doc="lgamma'(x)", finite=True, tex=r"\psi",
+       error=_pole_error("digamma has a pole at 0, -1, -2, ...")),
+    _unary("sinc", _sinc, _sinc_d, "(cos(pi*x) - sinc(x))/x",
+           doc="sin(pi x)/(pi x), 1 at 0 (normalised, as NumPy, PyTorch)", finite=True),
+    # -- unit conversions and the two-argument helpers
+    _unary("radians", math.radians, lambda x, out: _RADIAN, "pi/180", doc="degrees to radians",
+           py=repr(_RADIAN), finite=True),
+    _unary("degrees", math.degrees, lambda x, out: _DEGREE, "180/pi", doc="radians to degrees",
+           py=repr(_DEGREE)),
+    Op("logaddexp", ("x", "y"), _logaddexp,
+       (Partial(lambda x, y, out: _sigmoid(x - y), "sigmoid(x - y)"),
+        Partial(lambda x, y, out: _sigmoid(y - x), "sigmoid(y - x)")),
+       doc="log(exp(x) + exp(y)), without overflow", finite=True),
+    Op("xlogy", ("x", "y"), _xlogy,
+       (Partial(_xlogy_dx, "log(y)", _xlogy_kink, undefined="it needs log(y)"),
+        Partial(_xlogy_dy, "x/y")),
+       domain="y > 0, or x = 0", doc="x*log(y), 0 at x = 0 (as PyTorch, SciPy)"),
 )
 
 for _index, _op in enumerate(OPS):
@@ -437,7 +658,7 @@ assert len(OPS) < 256, "the CSE key in graph.Builder needs more bits for the row
 #: out of OPS, whose rows are differentiable functions the table-wide tests
 #: sweep; test_conditions covers these.
 COMPARISONS: tuple[Op, ...] = tuple(
-    Op(name, ("x", "y"), rule, (_zero(symbol), _zero(symbol)), symbol=symbol,
+    Op(name, ("x", "y"), rule, (_step(symbol), _step(symbol)), symbol=symbol,
        doc=f"x {symbol} y: 1 if true, else 0", finite=True, tex=tex)
     for name, symbol, rule, tex in (
         ("lt", "<", lambda x, y: 1.0 if x < y else 0.0, "<"),

@@ -161,3 +161,22 @@ def test_100000_deep_nesting_of_a_variadic_call() -> None:
     program = "J = " + "max(x, 1, " * n + "x" + ")" * n
     r = autodiff.differentiate(program, dict(x=2))
     assert r.value == 2 and r.gradient == {"x": 1.0}
+
+
+def test_explain_and_graph_show_every_edge_of_a_many_argument_node(run) -> None:
+    out = run("explain", "J = sum(a, b, a*b)", "--a", "2", "--b", "3").stdout
+    assert "  ∂J/∂a = ∂J/∂J · ∂J/∂a + ∂J/∂t1 · ∂t1/∂a" in out or "∂J/∂a = " in out
+    assert "∂J/∂b" in out and "∂J/∂t1 = 1" in out
+    doc = run("explain", "J = sum(a, b, a*b)", "--a", "2", "--b", "3", "--json").stdout
+    assert '"t1"' in doc
+    dot = run("graph", "J = sum(a, b, a*b)", "--a", "2", "--b", "3", "--format", "dot").stdout
+    assert dot.count("-> n3 ") == 3  # a, b and t1 into J
+
+
+def test_printing_comparisons_and_many_arguments_parses_back() -> None:
+    from autodiff.graph import program_text
+
+    for program in ["J = (a < b) + sum(a, b, a*b) + (a + 1 >= b)", "J = where(a != b, a, b) * 2"]:
+        g = autodiff.parse(program)
+        again = autodiff.parse(program_text(g))
+        assert [g.expression(i) for i in range(len(g))] == [again.expression(i) for i in range(len(again))]

@@ -222,3 +222,47 @@ def test_dot_draws_each_call_in_a_cluster(run) -> None:
     out = run("graph", "sq(t) = t*t + 1; J = sq(a) * sq(b)", "--format", "dot").stdout
     assert out.count("subgraph cluster_") == 2
     assert 'label="sq(a)"; style=dashed;' in out and 'label="sq(b)"; style=dashed;' in out
+
+
+# ---------------------------------------------------------------- errors point at the program
+
+
+@pytest.mark.parametrize("program, point, line, column", [
+    ("u = b*c\nv = 2\nt = log(1 - a)\nJ = t + u", dict(a=1, b=2, c=3), 3, 5),
+    ("J = 1/x", dict(x=0), 1, 6),
+    ("J = x^0.5", dict(x=0), 1, 6),  # a derivative error: the same place
+    ("sq(t) = log(t)\nJ = sq(a) + 1", dict(a=0), 2, 5),  # inside a call: the call
+    ("x = 0; J = where(y > 0, 1/x, log(y - 1))", dict(y=-1), 1, 30),
+    ("c = x; c = c - 1; J = log(c)", dict(x=1), 1, 23),
+])
+def test_an_evaluation_error_quotes_the_program_with_a_caret(program: str, point: dict[str, float],
+                                                            line: int, column: int) -> None:
+    with pytest.raises(autodiff.EvaluationError) as info:
+        autodiff.differentiate(program, point)
+    err = info.value
+    assert (err.line, err.column) == (line, column)
+    rendered = err.render().splitlines()
+    assert rendered[1] == f"  at line {line}, column {column}:"
+    assert rendered[2] == "    " + program.splitlines()[line - 1]
+    assert rendered[3].index("^") - 4 == column - 1
+    assert err.details()["line"] == line
+
+
+def test_an_error_in_a_selected_part_of_the_program_is_placed_too() -> None:
+    program = "u = log(x)\nv = y*2\nJ = u + v"
+    with pytest.raises(autodiff.EvaluationError) as info:
+        autodiff.differentiate(program, dict(x=-1, y=1), output="u")
+    assert (info.value.line, info.value.column) == (1, 5)
+
+
+@pytest.mark.parametrize("program, z, hint", [
+    ("J = log(sigmoid(z))", -800, "log(sigmoid(z)) is -softplus(-z)"),
+    ("J = log(1 - sigmoid(z))", 50, "log(1 - sigmoid(z)) is -softplus(z)"),
+])
+def test_saturated_sigmoid_under_a_log_gets_a_hint(program: str, z: float, hint: str) -> None:
+    with pytest.raises(autodiff.EvaluationError) as info:
+        autodiff.differentiate(program, dict(z=z))
+    assert hint in info.value.hint
+    fixed = program.replace("log(sigmoid(z))", "-softplus(-z)").replace("log(1 - sigmoid(z))",
+                                                                      "-softplus(z)")
+    assert math.isfinite(autodiff.differentiate(fixed, dict(z=z)).value)

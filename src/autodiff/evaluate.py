@@ -443,8 +443,27 @@ def _value_error(graph: Graph, values: list[float], i: int, exc: Exception) -> E
     else:
         kind = "domain"
         what = f"{op.name} is undefined here" + (f" (it needs {op.domain})" if op.domain else "")
-    return EvaluationError(kind, f"{what}, {where}", node=names[i], op=op.name, expression=expr,
-                           inputs=inputs, hint=hint)
+    hint = _saturation_hint(graph, i) or hint
+    return _placed(graph, i, EvaluationError(kind, f"{what}, {where}", node=names[i], op=op.name,
+                                             expression=expr, inputs=inputs, hint=hint))
+
+
+def _saturation_hint(graph: Graph, i: int) -> str:
+    """log(sigmoid(z)) and log(1 - sigmoid(z)) fail where sigmoid rounds to 0
+    or 1: the stable forms are -softplus(-z) and -softplus(z)."""
+    op, args = graph.op[i], graph.args(i)
+    if op is None or op.name != "log" or len(args) != 1:
+        return ""
+    inner = graph.op[args[0]]
+    if inner is not None and inner.name == "sigmoid":
+        return "log(sigmoid(z)) is -softplus(-z), which stays finite where sigmoid(z) rounds to 0"
+    if inner is not None and inner.name == "sub":
+        one, right = graph.args(args[0])
+        if graph.const[one] == 1.0 and (graph.op[right] or inner).name == "sigmoid" and \
+                graph.op[right] is not None:
+            return ("log(1 - sigmoid(z)) is -softplus(z), which stays finite where sigmoid(z) "
+                    "rounds to 1")
+    return ""
 
 
 def _derivative_error(graph: Graph, values: list[float], i: int, exc: Exception) -> EvaluationError:
@@ -475,8 +494,8 @@ def _derivative_error(graph: Graph, values: list[float], i: int, exc: Exception)
         how = f"undefined ({why})" if why else "undefined"
     message = (f"the local derivative ∂{names[i]}/∂{wrt} = {formula} is {how}, at node "
                f"{names[i]} = {expr}" + (f" with {shown}" if shown else ""))
-    return EvaluationError("derivative", message, node=names[i], op=op.name, expression=expr,
-                           inputs=inputs)
+    return _placed(graph, i, EvaluationError("derivative", message, node=names[i], op=op.name,
+                                             expression=expr, inputs=inputs))
 
 
 def _find_nonfinite(graph: Graph, values: list[float], active: bytearray) -> EvaluationError:
@@ -499,17 +518,28 @@ def _find_nonfinite(graph: Graph, values: list[float], active: bytearray) -> Eva
             expr = graph.expression(i, names)
             shown, inputs = _inputs_text(graph, values, i)
             if not _isfinite(d):
-                return EvaluationError(
+                return _placed(graph, i, EvaluationError(
                     "derivative",
                     f"the local derivative ∂{names[i]}/∂{names[j]} = "
                     f"{formula_for(op, k, [names[j2] for j2 in args])} "
                     f"overflows, at node {names[i]} = {expr} with {shown}",
-                    node=names[i], op=op.name, expression=expr, inputs=inputs)
+                    node=names[i], op=op.name, expression=expr, inputs=inputs))
             adj[j] += adj[i] * d
             if not _isfinite(adj[j]):
-                return EvaluationError(
+                return _placed(graph, i, EvaluationError(
                     "overflow",
                     f"overflow: the adjoint ∂{graph.output_name}/∂{names[j]} is too large for a "
                     f"double, at the edge from {names[j]} into node {names[i]} = {expr}",
-                    node=names[i], op=op.name, expression=expr, inputs=inputs)
+                    node=names[i], op=op.name, expression=expr, inputs=inputs))
     raise AssertionError("a non-finite adjoint was detected but not found")  # pragma: no cover
+
+
+def _placed(graph: Graph, i: int, err: EvaluationError) -> EvaluationError:
+    """`err`, with the place in the program that node i comes from."""
+    if graph._positions is False:
+        from .parser import positions
+
+        graph._positions = positions(graph)
+    if graph._positions is not None:
+        err.place(graph.text, graph._positions[i])
+    return err

@@ -124,11 +124,9 @@ def _users(g: Graph, reach: bytearray) -> list[list[int]]:
     active = g.active
     for i in range(g.output + 1):
         if reach[i] and g.op[i] is not None and active[i]:
-            a, b = g.arg0[i], g.arg1[i]
-            if active[a]:
-                users[a].append(i)
-            if b >= 0 and b != a and active[b]:
-                users[b].append(i)
+            for j in dict.fromkeys(g.args(i)):  # (each argument once)
+                if active[j] and reach[j]:
+                    users[j].append(i)
     return users
 
 
@@ -309,10 +307,9 @@ def _local_value(result: Result, user: int, node: int) -> float:
     factors = result.local[user]
     assert factors is not None
     total = 0.0
-    if g.arg0[user] == node:
-        total += factors[0] or 0.0
-    if g.arg1[user] == node:
-        total += factors[1] or 0.0
+    for j, d in zip(g.args(user), factors, strict=True):
+        if j == node:
+            total += d or 0.0
     return total
 
 

@@ -81,6 +81,7 @@ class Graph:
         #: remarks about the program's names, shown once (`e` is an ordinary name here)
         self.notes: list[str] = [] if notes is None else notes
         self._names: Optional[list[str]] = None
+        self._positions: Any = False  # parser.positions(self), once computed
         self._output_variables: Optional[list[str]] = None
 
     def __repr__(self) -> str:
@@ -345,7 +346,8 @@ class Builder:
         self.cse: dict[Any, int] = {}  # operation key -> node
         self.consts: dict[Any, int] = {}  # constant value (or name, for pi and e) -> node
         self.variables = self.g.variables
-        self.env: dict[str, int] = {}  # name -> the node it means now
+        self.env: dict[str, int] = {}  # assigned name -> its last version's node
+        self.inputs: dict[str, int] = self.variables  # ({} inside a function's body)
         self.versions: dict[str, int] = {}  # name -> how many versions it has
         self.ordinary = _assigned_constants(text)  # pi, e assigned by the program: ordinary names
         if self.ordinary:
@@ -396,10 +398,22 @@ class Builder:
 
     def name(self, tok: Any) -> int:
         name = tok.group(tok.lastindex)  # (_text, inlined: names are most of the tokens)
-        i = self.env.get(name)
+        i = self.env.get(name)  # (a name assigned by the program: its last version)
         if i is not None:
             return i
-        return self._new_name(name, tok)
+        i = self.inputs.get(name)
+        if i is not None:
+            return i
+        if name in CONSTANTS or self.defining is not None:
+            return self._new_name(name, tok)
+        g = self.g
+        i = self.variables[name] = len(g.op)
+        g.op.append(None)
+        g.arg0.append(-1)
+        g.arg1.append(-1)
+        g.const.append(None)
+        g.active.append(1)
+        return i
 
     def _new_name(self, name: str, tok: Any) -> int:
         if name in CONSTANTS and name not in self.ordinary:
@@ -412,7 +426,7 @@ class Builder:
                                 "only its parameters (add a parameter and pass the value)",
                                 self.text, tok.start(), kind="name")
         g = self.g
-        i = self.variables[name] = self.env[name] = len(g.op)
+        i = self.variables[name] = len(g.op)
         g.op.append(None)
         g.arg0.append(-1)
         g.arg1.append(-1)
@@ -563,6 +577,7 @@ class Builder:
         self._truncate(self.mark)
         self.saved_env = self.env
         self.env = {}
+        self.inputs = {}
         for p in params:
             self.env[p] = self._leaf(None)
         self.defining = (fname, params, tok.start())
@@ -628,6 +643,7 @@ class Builder:
         self.functions[fname] = _Function(fname, params, nodes, ref, pos)
         self._truncate(mark)
         self.env = self.saved_env
+        self.inputs = self.variables
         self.defining = None
 
     def _expand(self, f: _Function, args: list[int], tok: Any) -> int:
@@ -704,8 +720,6 @@ class Builder:
         while variables and next(reversed(variables.values())) >= mark:
             name = next(reversed(variables))
             del variables[name]
-            if self.env.get(name, -1) >= mark:
-                del self.env[name]
         del g.op[mark:], g.arg0[mark:], g.arg1[mark:], g.const[mark:], g.active[mark:]
 
     # -- statements
@@ -852,7 +866,8 @@ ALIAS = Op("alias", ("x",), lambda x: x, (Partial(lambda x, out: 1.0, "1", py="1
 # ---------------------------------------------------------------- printing
 
 #: how tightly each operator binds (atoms bind tightest)
-_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "mod": 2, "neg": 3, "pow": 4}
+_PREC = {"lt": 0, "le": 0, "gt": 0, "ge": 0, "eq": 0, "ne": 0,  # (comparisons do not chain)
+         "add": 1, "sub": 1, "mul": 2, "div": 2, "mod": 2, "neg": 3, "pow": 4}
 _ATOM = 5
 
 
@@ -918,6 +933,8 @@ def _write_expr(g: Graph, root: int, done: dict[int, str], out: list[str]) -> No
             a, b = args
             if op.name == "pow":  # right-associative; the base must be an atom
                 left, right = _wrap(g, a, _ATOM, done), _wrap(g, b, 3, done)
+            elif p == 0:  # a comparison: neither side may be one
+                left, right = _wrap(g, a, 1, done), _wrap(g, b, 1, done)
             else:  # left-associative
                 left, right = _wrap(g, a, p, done), _wrap(g, b, p + 1, done)
             parts = [*left, f" {op.symbol} ", *right]

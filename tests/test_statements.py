@@ -266,3 +266,9 @@ def test_saturated_sigmoid_under_a_log_gets_a_hint(program: str, z: float, hint:
     fixed = program.replace("log(sigmoid(z))", "-softplus(-z)").replace("log(1 - sigmoid(z))",
                                                                       "-softplus(z)")
     assert math.isfinite(autodiff.differentiate(fixed, dict(z=z)).value)
+
+
+def test_versions_in_latex_are_escaped(run) -> None:
+    out = run("explain", "c = x; c = c*c; J = c + 1", "--x", "3", "--format", "latex").stdout
+    assert r"{c}_{\#2} &= c \cdot c = 3 \cdot 3 = 9 \\" in out
+    assert "#" not in out.replace(r"\#", "")

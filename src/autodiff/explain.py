@@ -540,13 +540,16 @@ def explain_dict(ex: Explanation) -> dict[str, Any]:
 
 _TEX_FUNCTIONS = {op.name: op.tex for op in OPS if not op.symbol}
 _TOKEN = re.compile(r"\s*(?:(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?)"
-                    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>\*\*|[-+*/^(),?:<>=·]))")
+                    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:#[0-9]+)?)|(?P<op>\*\*|[-+*/^(),?:<>=·]))")
 
 
 def tex_name(name: str) -> str:
     """A node name in LaTeX math: b, t_{1}, \\pi, \\mathit{rate\\_2}, or a number."""
     if name == "pi":
         return r"\pi"
+    base, sharp, version = name.partition("#")
+    if sharp and version.isdigit():  # c#2, the second version of c: {c}_{\#2}
+        return f"{{{tex_name(base)}}}_{{\\#{version}}}"
     if _is_number(name):
         return tex_number(name)
     m = re.fullmatch(r"([A-Za-z])_?([0-9]+)", name)
@@ -554,7 +557,7 @@ def tex_name(name: str) -> str:
         return f"{m.group(1)}_{{{m.group(2)}}}"
     if len(name) == 1:
         return name
-    return r"\mathit{" + name.replace("_", r"\_") + "}"
+    return r"\mathit{" + name.replace("_", r"\_").replace("#", r"\#") + "}"
 
 
 def tex_number(text: str) -> str:

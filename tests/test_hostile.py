@@ -121,9 +121,9 @@ def test_10mb_of_input_works_under_a_raised_limit(run) -> None:
 
 
 def test_a_lower_limit_is_named(run) -> None:
-    res = run("eval", "-", "--x", "3", "--max-chars", "1000", input="x + " * 1000 + "x")
+    res = run("eval", "-", "--x", "3", "--max-chars", "1000", input="x + " * 400 + "x")
     assert res.exit_code == 2
-    assert "4,001 characters long, over the limit of 1,000 (raise it with --max-chars)" in res.stderr
+    assert "1,601 characters long, over the limit of 1,000 (raise it with --max-chars)" in res.stderr
 
 
 def test_huge_number_literal_and_huge_name(run) -> None:
@@ -187,7 +187,7 @@ def test_user_text_never_reaches_eval_or_exec() -> None:
     # no user text reaches it); nothing else may eval or exec, raise the
     # recursion limit, or load Lark's on-disk cache.
     src = Path(__file__).resolve().parents[1] / "src" / "autodiff"
-    allowed = {("compile.py", "exec(")}
+    allowed = {("compile.py", "exec("), ("arrays.py", "exec(")}  # (arrays.py: the same, for NumPy)
     for path in src.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         for bad in ("eval(", "exec(", "setrecursionlimit", "cache=True"):

@@ -180,3 +180,17 @@ def test_printing_comparisons_and_many_arguments_parses_back() -> None:
         g = autodiff.parse(program)
         again = autodiff.parse(program_text(g))
         assert [g.expression(i) for i in range(len(g))] == [again.expression(i) for i in range(len(again))]
+
+
+def test_formulas_name_the_arguments() -> None:
+    from autodiff.ops import VARIADIC, formula_for
+
+    assert formula_for(VARIADIC["mean"], 1, ["a", "b", "c"]) == "1/3"
+    assert formula_for(VARIADIC["max"], 1, ["a", "b", "c"]) == "(b == max(a, b, c) ? 1/ties : 0)"
+    assert formula_for(VARIADIC["logsumexp"], 0, ["u", "v"]) == "exp(u - logsumexp(u, v))"
+
+
+def test_functions_lists_the_many_argument_functions(run) -> None:
+    out = run("functions").stdout
+    for head in ("sum(x1, ..., xn)", "clamp(x, lo, hi)", "where(c, a, b)", "x < <= > >= == != y"):
+        assert head in out

@@ -863,7 +863,8 @@ def formula_for(op: Op, k: int, arg_names: list[str] | tuple[str, ...]) -> str:
     as ``-3`` is parenthesised inside a larger formula."""
     if op.variadic:  # x1, ..., xn; {k} is argument k, {args} all of them, {n} their count
         params: tuple[str, ...] = tuple(f"x{j + 1}" for j in range(len(arg_names)))
-        formula = op.partials[k].formula
+        formula = op.partials[k].formula.replace("{args}", ", ".join(params)).replace(
+            "{n}", str(len(params)))
     else:
         params = op.params
         formula = op.partials[k].formula

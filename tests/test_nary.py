@@ -16,7 +16,7 @@ import autodiff
 from autodiff.compile import compile_graph
 from autodiff.evaluate import evaluate
 
-from conftest import central_difference
+from conftest import central_difference, sympy_functions
 
 
 def bits(xs: tuple[float, ...]) -> list[bytes]:
@@ -76,19 +76,6 @@ def test_argument_counts(program: str, message: str) -> None:
         autodiff.parse(program)
 
 
-def _sympy_namespace():  # type: ignore[no-untyped-def]
-    import sympy as sp
-
-    return {
-        "sum": lambda *xs: sp.Add(*xs), "mean": lambda *xs: sp.Add(*xs) / len(xs),
-        "prod": lambda *xs: sp.Mul(*xs), "hypot": lambda *xs: sp.sqrt(sum(x**2 for x in xs)),
-        "norm": lambda *xs: sp.sqrt(sum(x**2 for x in xs)),
-        "logsumexp": lambda *xs: sp.log(sum(sp.exp(x) for x in xs)),
-        "max": sp.Max, "min": sp.Min, "clamp": lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi),
-        "sin": sp.sin, "exp": sp.exp,
-    }
-
-
 @pytest.mark.parametrize("program", [
     "sum(a, b*c, sin(d))", "mean(a, b, c, d)", "prod(a, b, c, d)", "hypot(a, b, c, d)",
     "norm(a, b, c)", "logsumexp(a, b, c, d)", "max(a, b*c, d)", "min(a, b, c*d)",
@@ -99,7 +86,7 @@ def test_against_sympy_and_central_differences(program: str) -> None:
 
     names = ["a", "b", "c", "d"]
     syms = {n: sp.Symbol(n, real=True) for n in names}
-    expr = sp.sympify(program, locals={**_sympy_namespace(), **syms})
+    expr = sp.sympify(program, locals={**sympy_functions(), **syms})
     rng = random.Random(program)
     for _ in range(5):
         point = {n: rng.uniform(-2, 2) for n in names}

@@ -381,8 +381,7 @@ class Builder:
         self.cse: dict[Any, int] = {}  # operation key -> node
         self.consts: dict[Any, int] = {}  # constant value (or name, for pi and e) -> node
         self.variables = self.g.variables
-        self.env: dict[str, int] = {}  # assigned name -> its last version's node
-        self.inputs: dict[str, int] = self.variables  # ({} inside a function's body)
+        self.env: dict[str, int] = {}  # name -> the node it means now (input or last version)
         self.versions: dict[str, int] = {}  # name -> how many versions it has
         self.ordinary = _assigned_constants(text)  # pi, e assigned by the program: ordinary names
         if self.ordinary:
@@ -433,16 +432,13 @@ class Builder:
 
     def name(self, tok: Any) -> int:
         name = tok.group(tok.lastindex)  # (_text, inlined: names are most of the tokens)
-        i = self.env.get(name)  # (a name assigned by the program: its last version)
-        if i is not None:
-            return i
-        i = self.inputs.get(name)
+        i = self.env.get(name)  # an input, or the last version of an assigned name
         if i is not None:
             return i
         if name in CONSTANTS or self.defining is not None:
             return self._new_name(name, tok)
         g = self.g
-        i = self.variables[name] = len(g.op)
+        i = self.variables[name] = self.env[name] = len(g.op)
         g.op.append(None)
         g.arg0.append(-1)
         g.arg1.append(-1)
@@ -461,7 +457,7 @@ class Builder:
                                 "only its parameters (add a parameter and pass the value)",
                                 self.text, tok.start(), kind="name")
         g = self.g
-        i = self.variables[name] = len(g.op)
+        i = self.variables[name] = self.env[name] = len(g.op)
         g.op.append(None)
         g.arg0.append(-1)
         g.arg1.append(-1)
@@ -609,7 +605,6 @@ class Builder:
         self._truncate(self.mark)
         self.saved_env = self.env
         self.env = {}
-        self.inputs = {}
         for p in params:
             self.env[p] = self._leaf(None)
         self.defining = (fname, params, tok.start())
@@ -675,7 +670,6 @@ class Builder:
         self.functions[fname] = _Function(fname, params, nodes, ref, pos)
         self._truncate(mark)
         self.env = self.saved_env
-        self.inputs = self.variables
         self.defining = None
 
     def _expand(self, f: _Function, args: list[int], tok: Any) -> int:
@@ -752,6 +746,8 @@ class Builder:
         while variables and next(reversed(variables.values())) >= mark:
             name = next(reversed(variables))
             del variables[name]
+            if self.env.get(name, -1) >= mark:
+                del self.env[name]
         del g.op[mark:], g.arg0[mark:], g.arg1[mark:], g.const[mark:], g.active[mark:]
 
     # -- statements
@@ -891,8 +887,8 @@ _NEG = OPERATORS["neg"]
 
 #: the operation of an alias node: a name given to a value that already has a
 #: node (`w = u`, or `v = x*y` after `u = x*y`); its value is its argument's
-ALIAS = Op("alias", ("x",), lambda x: x, (Partial(lambda x, out: 1.0, "1", py="1.0"),),
-           doc="another name for a value", py="{0}", finite=True)
+ALIAS = Op("alias", ("x",), lambda x: x, (Partial(lambda x, out: 1.0, "1", py="1.0", np="1.0"),),
+           doc="another name for a value", py="{0}", finite=True, np="{0}")
 
 
 # ---------------------------------------------------------------- printing

@@ -622,7 +622,7 @@ def _step(symbol: str) -> Partial:
     def kink(x: float, y: float) -> Optional[str]:
         return f"'{symbol}' at equal arguments: derivative taken as 0 (it jumps there)" if x == y else None
 
-    return Partial(lambda x, y, out: 0.0, "0", kink, py="0.0")
+    return Partial(lambda x, y, out: 0.0, "0", kink, py="0.0", np="0.0")
 
 
 def _unary(name: str, value: Callable[[float], float], d: Callable[[float, float], float],
@@ -818,7 +818,8 @@ assert len(OPS) < 256, "the CSE key in graph.Builder needs more bits for the row
 #: sweep; test_conditions covers these.
 COMPARISONS: tuple[Op, ...] = tuple(
     Op(name, ("x", "y"), rule, (_step(symbol), _step(symbol)), symbol=symbol,
-       doc=f"x {symbol} y: 1 if true, else 0", finite=True, tex=tex)
+       doc=f"x {symbol} y: 1 if true, else 0", finite=True, tex=tex,
+       np=f"np.where({{0}} {symbol} {{1}}, 1.0, 0.0)")
     for name, symbol, rule, tex in (
         ("lt", "<", lambda x, y: 1.0 if x < y else 0.0, "<"),
         ("le", "<=", lambda x, y: 1.0 if x <= y else 0.0, r"\le"),
@@ -1043,9 +1044,12 @@ FUNCTIONS[("clamp", 3)] = CLAMP
 #: where(c, a, b): a where c is not 0, else b. Only the chosen branch is
 #: evaluated (evaluate.forward's demand-driven pass) and only it gets an adjoint.
 WHERE = Op("where", ("c", "a", "b"), lambda c, a, b: a if c != 0.0 else b,
-           (Partial(lambda c, a, b, out: 0.0, "0"),
-            Partial(lambda c, a, b, out: 1.0 if c != 0.0 else 0.0, "(c != 0 ? 1 : 0)"),
-            Partial(lambda c, a, b, out: 0.0 if c != 0.0 else 1.0, "(c != 0 ? 0 : 1)")),
-           doc="a if c is not 0, else b; only the chosen branch is evaluated", finite=True)
+           (Partial(lambda c, a, b, out: 0.0, "0", np="0.0"),
+            Partial(lambda c, a, b, out: 1.0 if c != 0.0 else 0.0, "(c != 0 ? 1 : 0)",
+                    np="np.where({0} != 0.0, 1.0, 0.0)"),
+            Partial(lambda c, a, b, out: 0.0 if c != 0.0 else 1.0, "(c != 0 ? 0 : 1)",
+                    np="np.where({0} != 0.0, 0.0, 1.0)")),
+           doc="a if c is not 0, else b; only the chosen branch is evaluated", finite=True,
+           np="np.where({0} != 0.0, {1}, {2})")
 WHERE.index = CLAMP.index + 1
 FUNCTIONS[("where", 3)] = WHERE

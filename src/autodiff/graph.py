@@ -381,7 +381,9 @@ class Builder:
         self.cse: dict[Any, int] = {}  # operation key -> node
         self.consts: dict[Any, int] = {}  # constant value (or name, for pi and e) -> node
         self.variables = self.g.variables
-        self.env: dict[str, int] = {}  # name -> the node it means now (input or last version)
+        # name -> the node it means now (an input, or an assigned name's last
+        # version); the inputs table itself until the program assigns a name
+        self.env: dict[str, int] = self.variables
         self.versions: dict[str, int] = {}  # name -> how many versions it has
         self.ordinary = _assigned_constants(text)  # pi, e assigned by the program: ordinary names
         if self.ordinary:
@@ -438,7 +440,9 @@ class Builder:
         if name in CONSTANTS or self.defining is not None:
             return self._new_name(name, tok)
         g = self.g
-        i = self.variables[name] = self.env[name] = len(g.op)
+        i = self.variables[name] = len(g.op)
+        if self.env is not self.variables:
+            self.env[name] = i
         g.op.append(None)
         g.arg0.append(-1)
         g.arg1.append(-1)
@@ -457,7 +461,9 @@ class Builder:
                                 "only its parameters (add a parameter and pass the value)",
                                 self.text, tok.start(), kind="name")
         g = self.g
-        i = self.variables[name] = self.env[name] = len(g.op)
+        i = self.variables[name] = len(g.op)
+        if self.env is not self.variables:
+            self.env[name] = i
         g.op.append(None)
         g.arg0.append(-1)
         g.arg1.append(-1)
@@ -746,7 +752,7 @@ class Builder:
         while variables and next(reversed(variables.values())) >= mark:
             name = next(reversed(variables))
             del variables[name]
-            if self.env.get(name, -1) >= mark:
+            if self.env is not variables and self.env.get(name, -1) >= mark:
                 del self.env[name]
         del g.op[mark:], g.arg0[mark:], g.arg1[mark:], g.const[mark:], g.active[mark:]
 
@@ -764,6 +770,8 @@ class Builder:
             g.latest[name] = version
         node = self._named(node, version)
         g.assigned[version] = node
+        if self.env is self.variables:
+            self.env = dict(self.variables)  # (names may now mean other nodes than inputs)
         self.env[name] = node
         self.statements.append(version)
         self.mark = len(g.op)

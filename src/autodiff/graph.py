@@ -316,13 +316,13 @@ def _text(tok: Any) -> str:
 class _Function:
     """A user-defined function: its parameters and its body as a node template.
 
-    `nodes` lists the body's nodes in order: ``(op, refs)`` for an operation,
-    ``(None, value)`` for a constant; a ref >= 0 is a slot (the parameters
-    first, then the template's nodes), a ref < 0 the graph node ``-ref - 1``
-    (a named constant built before the definition). `local` names each node
-    inside a call (``t1``, or a nested call's name)."""
+    `nodes` lists the body's nodes in order: ``(op, refs, local name)`` for an
+    operation (the local name: ``t1``, or a nested call's name; "" for the
+    body's result), ``(None, (value, name), "")`` for a constant; a ref >= 0
+    is a slot (the parameters first, then the template's nodes), a ref < 0
+    the graph node ``-ref - 1`` (a constant built before the definition)."""
 
-    __slots__ = ("name", "params", "nodes", "local", "root", "pos")
+    __slots__ = ("name", "params", "nodes", "root", "pos")
 
     def __init__(self, name: str, params: list[str], nodes: list[tuple[Any, Any, str]],
                  root: int, pos: int) -> None:

@@ -272,3 +272,12 @@ def test_versions_in_latex_are_escaped(run) -> None:
     out = run("explain", "c = x; c = c*c; J = c + 1", "--x", "3", "--format", "latex").stdout
     assert r"{c}_{\#2} &= c \cdot c = 3 \cdot 3 = 9 \\" in out
     assert "#" not in out.replace(r"\#", "")
+
+
+@pytest.mark.parametrize("program, ordinary", [
+    ("e = 2; J = e*x", True), ("J = x; e %= 2", True), ("e == x", False), ("J = e <= x", False),
+    ("# e = 2\nJ = e*x", False), ("pi **= 2", True),
+])
+def test_which_programs_make_a_constant_an_ordinary_name(program: str, ordinary: bool) -> None:
+    g = autodiff.parse(program)
+    assert bool(g.notes) == ordinary

@@ -877,7 +877,7 @@ def _assigned_constants(text: str) -> set[str]:
     import re
 
     if _CONST_ASSIGN is None:
-        _CONST_ASSIGN = re.compile(r"(?:^|[;\n])[ \t]*(pi|e)[ \t]*(?:\+|-|\*\*?|/|\^)?=(?!=)")
+        _CONST_ASSIGN = re.compile(r"(?:^|[;\n])[ \t]*(pi|e)[ \t]*(?:\+|-|\*\*?|/|%|\^)?=(?!=)")
     found = set(_CONST_ASSIGN.findall(text))
     if found:  # a second look without comments (rare)
         found = set(_CONST_ASSIGN.findall(re.sub(r"#[^\n]*", "", text)))

@@ -35,11 +35,16 @@ HOSTILE_POINT = {"return": 0.5, "Math": -1.25, "NaN": 2.0, "__import__": 0.75, "
 # textbook forms these derivatives are exactly 0 (sigmoid at 45, tanh at 25)
 TAILS = [("sigmoid(x) + tanh(y) + asin(z)", {"x": 45.0, "y": 25.0, "z": 1 - 2.0**-40}),
          ("softplus(-x) + sigmoid(-x)", {"x": -1000.0})]
+# conditions and kinks with eval's conventions (ties split evenly; relu'(0) = 0)
+CONDITIONS = [("relu(x)*y + max(x, y) + min(x*x, y) + (x < y)*x", {"x": 1.0, "y": 1.0}),
+              ("relu(x)*y + max(x, y) + min(x*x, y) + (x < y)*x", {"x": 0.0, "y": 2.0}),
+              ("clamp(x, y, 2) + where(x > 0, exp(x), -x)*y", {"x": 0.5, "y": 0.25}),
+              ("clamp(x, y, 2) + where(x > 0, exp(x), -x)*y", {"x": -0.5, "y": -1.0})]
 
 
 def cases() -> list[tuple[str, dict[str, float]]]:
     out = []
-    for program, point in CORPUS + [(HOSTILE, HOSTILE_POINT)] + TAILS:
+    for program, point in CORPUS + [(HOSTILE, HOSTILE_POINT)] + TAILS + CONDITIONS:
         try:
             codegen(program, "python")
         except autodiff.InputError:  # a row diff or codegen cannot write yet (NotExpressible)
@@ -199,6 +204,21 @@ def test_hostile_names_are_renamed(lang: str) -> None:
     assert not any(n.startswith("_") or n == "ad_sigmoid" for n in names)
     if lang != "c":  # the gradient is keyed by the program's own names
         assert '"__import__": ' in source and '"return": ' in source
+
+
+def test_where_drops_the_branch_not_taken_in_c_and_javascript(tmp_path: Path) -> None:
+    # log(x) at x = -1 is NaN in the branch not taken; eval never computes it
+    program, point = "where(x > 0, log(x), -x)*y", {"x": -1.0, "y": 3.0}
+    node = shutil.which("node")
+    if node is not None:
+        script = tmp_path / "w.js"
+        script.write_text(codegen(program, "javascript") + "\nprocess.stdout.write(JSON.stringify("
+                          "value_and_gradient(-1.0, 3.0)));")
+        value, grad = json.loads(subprocess.run([node, str(script)], check=True, capture_output=True,
+                                                text=True).stdout)
+        assert_same(program, point, value, grad, "JavaScript")
+    source = codegen(program, "python")
+    assert "math.log(x)" in source  # computed eagerly: Python's math raises there (documented)
 
 
 def test_hostile_numbers_are_reprinted_exactly() -> None:

@@ -258,3 +258,19 @@ def test_json_matches_its_schema() -> None:
         jsonschema.validate(doc, schema)
         assert list(doc) == ["schema", "output", "wrt", "derivatives", "names", "intermediates",
                              "program"]
+
+
+@pytest.mark.parametrize("program, points", [
+    ("relu(x)*y + abs(x - y)", [{"x": 0.5, "y": 2.0}, {"x": -0.5, "y": 2.0}, {"x": 0.0, "y": 1.0}]),
+    ("max(x, y) + min(x*x, y)", [{"x": 1.0, "y": 1.0}, {"x": 0.5, "y": 0.25}, {"x": 2.0, "y": -1.0}]),
+    ("clamp(x, y, 2)", [{"x": 0.5, "y": 0.0}, {"x": -1.0, "y": 0.0}, {"x": 3.0, "y": 0.0}]),
+    ("where(x > 0, log(x), -x)*y", [{"x": 2.0, "y": 3.0}, {"x": -1.0, "y": 3.0}, {"x": 0.0, "y": 3.0}]),
+    ("u = log(x); J = where(x > 0, u*u, x)", [{"x": 2.0}, {"x": -2.0}]),
+    ("(x < y)*x + (x >= y)*y", [{"x": 1.0, "y": 2.0}, {"x": 3.0, "y": 2.0}]),
+    ("sum(x, y, x*y) + hypot(x, y, 1) + logsumexp(x, y)", [{"x": 0.3, "y": -1.2}]),
+])
+def test_conditions_kinks_and_many_arguments(program: str, points: list[dict[str, float]]) -> None:
+    # ties split evenly (0.5), relu'(0) = 0, and the branch of where not taken
+    # is not evaluated: log(x) at x = -1 never runs, as in eval
+    for point in points:
+        check_program(program, point)

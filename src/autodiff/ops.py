@@ -803,21 +803,25 @@ OPS: tuple[Op, ...] = (
                   "javascript": "Math.abs({0})"}),
     _unary("relu", _relu, lambda x, out: 1.0 if x > 0.0 else 0.0, "(x > 0 ? 1 : 0)",
            doc="max(x, 0)", kink=_at_zero("relu'(0) = 0"), finite=True,
-           np="np.where({0} > 0.0, 1.0, 0.0)",
+           np="np.where({0} > 0.0, 1.0, 0.0)", expr="x > 0",
            spell={"python": "({0} if {0} > 0.0 else 0.0)", "numpy": "np.maximum({0}, 0.0)",
                   "c": "({0} > 0.0 ? {0} : 0.0)", "javascript": "({0} > 0 ? {0} : 0)"}),
     Op("min", ("x", "y"), min,
        (Partial(lambda x, y, out: 1.0 if x < y else (0.5 if x == y else 0.0), "(x < y ? 1 : 0)", _tie,
-                np="np.where({0} < {1}, 1.0, np.where({0} == {1}, 0.5, 0.0))"),
+                np="np.where({0} < {1}, 1.0, np.where({0} == {1}, 0.5, 0.0))",
+                expr="where(x == y, 0.5, x < y)"),
         Partial(lambda x, y, out: 1.0 if y < x else (0.5 if x == y else 0.0), "(y < x ? 1 : 0)", _tie,
-                np="np.where({1} < {0}, 1.0, np.where({0} == {1}, 0.5, 0.0))")),
+                np="np.where({1} < {0}, 1.0, np.where({0} == {1}, 0.5, 0.0))",
+                expr="where(x == y, 0.5, y < x)")),
        finite=True, tex=r"\min",
        spell={**_lib("min", 2, numpy="minimum", c="fmin"), "python": "min({0}, {1})"}),
     Op("max", ("x", "y"), max,
        (Partial(lambda x, y, out: 1.0 if x > y else (0.5 if x == y else 0.0), "(x > y ? 1 : 0)", _tie,
-                np="np.where({0} > {1}, 1.0, np.where({0} == {1}, 0.5, 0.0))"),
+                np="np.where({0} > {1}, 1.0, np.where({0} == {1}, 0.5, 0.0))",
+                expr="where(x == y, 0.5, x > y)"),
         Partial(lambda x, y, out: 1.0 if y > x else (0.5 if x == y else 0.0), "(y > x ? 1 : 0)", _tie,
-                np="np.where({1} > {0}, 1.0, np.where({0} == {1}, 0.5, 0.0))")),
+                np="np.where({1} > {0}, 1.0, np.where({0} == {1}, 0.5, 0.0))",
+                expr="where(x == y, 0.5, y > x)")),
        finite=True, tex=r"\max",
        spell={**_lib("max", 2, numpy="maximum", c="fmax"), "python": "max({0}, {1})"}),
     # -- trigonometric
@@ -969,7 +973,11 @@ assert len(OPS) < 256, "the CSE key in graph.Builder needs more bits for the row
 COMPARISONS: tuple[Op, ...] = tuple(
     Op(name, ("x", "y"), rule, (_step(symbol), _step(symbol)), symbol=symbol,
        doc=f"x {symbol} y: 1 if true, else 0", finite=True, tex=tex,
-       np=f"np.where({{0}} {symbol} {{1}}, 1.0, 0.0)")
+       np=f"np.where({{0}} {symbol} {{1}}, 1.0, 0.0)",
+       spell={"python": f"(1.0 if {{0}} {symbol} {{1}} else 0.0)",
+              "numpy": f"np.where({{0}} {symbol} {{1}}, 1.0, 0.0)",
+              "c": f"({{0}} {symbol} {{1}} ? 1.0 : 0.0)",
+              "javascript": f"({{0}} {symbol} {{1}} ? 1 : 0)"})
     for name, symbol, rule, tex in (
         ("lt", "<", lambda x, y: 1.0 if x < y else 0.0, "<"),
         ("le", "<=", lambda x, y: 1.0 if x <= y else 0.0, r"\le"),
@@ -1182,11 +1190,16 @@ for _index, _op in enumerate(VARIADIC.values(), start=len(OPS) + len(COMPARISONS
 #: to hi when x > hi; lo > hi gives hi, as min(max(x, lo), hi) does)
 CLAMP = Op("clamp", ("x", "lo", "hi"), _clamp,
            (Partial(lambda x, lo, hi, out: 1.0 if lo <= x <= hi else 0.0, "(lo <= x <= hi ? 1 : 0)",
-                    _clamp_kink),
-            Partial(lambda x, lo, hi, out: 1.0 if x < lo <= hi else 0.0, "(x < lo <= hi ? 1 : 0)"),
+                    _clamp_kink, expr="(lo <= x)*(x <= hi)"),
+            Partial(lambda x, lo, hi, out: 1.0 if x < lo <= hi else 0.0, "(x < lo <= hi ? 1 : 0)",
+                    expr="(x < lo)*(lo <= hi)"),
             Partial(lambda x, lo, hi, out: 1.0 if max(x, lo) > hi else 0.0,
-                    "(max(x, lo) > hi ? 1 : 0)")),
-           doc="min(max(x, lo), hi)", finite=True)
+                    "(max(x, lo) > hi ? 1 : 0)", expr="max(x, lo) > hi")),
+           doc="min(max(x, lo), hi)", finite=True,
+           spell={"python": "min(max({0}, {1}), {2})",
+                  "numpy": "np.minimum(np.maximum({0}, {1}), {2})",
+                  "c": "fmin(fmax({0}, {1}), {2})",
+                  "javascript": "Math.min(Math.max({0}, {1}), {2})"})
 CLAMP.index = len(OPS) + len(COMPARISONS) + len(VARIADIC)
 FUNCTIONS[("clamp", 3)] = CLAMP
 
@@ -1196,10 +1209,14 @@ FUNCTIONS[("clamp", 3)] = CLAMP
 WHERE = Op("where", ("c", "a", "b"), lambda c, a, b: a if c != 0.0 else b,
            (Partial(lambda c, a, b, out: 0.0, "0", np="0.0"),
             Partial(lambda c, a, b, out: 1.0 if c != 0.0 else 0.0, "(c != 0 ? 1 : 0)",
-                    np="np.where({0} != 0.0, 1.0, 0.0)"),
+                    np="np.where({0} != 0.0, 1.0, 0.0)", expr="where(c, 1, 0)"),
             Partial(lambda c, a, b, out: 0.0 if c != 0.0 else 1.0, "(c != 0 ? 0 : 1)",
-                    np="np.where({0} != 0.0, 0.0, 1.0)")),
+                    np="np.where({0} != 0.0, 0.0, 1.0)", expr="where(c, 0, 1)")),
            doc="a if c is not 0, else b; only the chosen branch is evaluated", finite=True,
-           np="np.where({0} != 0.0, {1}, {2})")
+           np="np.where({0} != 0.0, {1}, {2})",
+           # (the generated code computes both branches: in Python one that fails raises)
+           spell={"python": "({1} if {0} != 0.0 else {2})",
+                  "numpy": "np.where({0} != 0.0, {1}, {2})",
+                  "c": "({0} != 0.0 ? {1} : {2})", "javascript": "({0} !== 0 ? {1} : {2})"})
 WHERE.index = CLAMP.index + 1
 FUNCTIONS[("where", 3)] = WHERE

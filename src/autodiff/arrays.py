@@ -40,7 +40,7 @@ import numpy as np
 
 from .compile import _literal
 from .errors import AutodiffError, BindingError, ProgramError, name_list
-from .evaluate import evaluate
+from .evaluate import evaluate, unused_binding
 from .graph import Graph
 from .ops import NUMPY_NAMES, Op
 from .parser import parse
@@ -276,9 +276,7 @@ class Function:
         if kwargs:
             unknown = [k for k in kwargs if k not in variables]
             if unknown:
-                raise BindingError(f"a value was given for {unknown[0]}, but the output does not use "
-                                   f"{unknown[0]} (its variables: {name_list(list(variables)) or 'none'})",
-                                   unknown[0])
+                raise unused_binding(self._build().graph, unknown[0])
             missing = [v for v in variables if v not in kwargs]
             if missing:
                 raise BindingError(f"no values for {name_list(missing)}", missing[0])

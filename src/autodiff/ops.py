@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 __all__ = ["Op", "Partial", "OPS", "FUNCTIONS", "OPERATORS", "CONSTANTS", "function_arities",
            "formula_for", "SOURCE_NAMES", "FORM_CALL", "FORM_CONST", "FORM_SWAP", "FORM_OF_X",
@@ -129,19 +129,30 @@ class Op:
     error    optional `error(xs, exc) -> (kind, what) | None`: a message for a
              value error more precise than the generic one (pow of a negative
              base), and `hint` a line of advice shown with an overflow
+    taylor   the Taylor rule: `taylor(*series) -> series`, the truncated
+             Taylor series of the value given each argument's (lists of
+             coefficients c_k = f^(k)/k!, all the same length). Written with
+             + - * / on the coefficients and the row's own value function for
+             c_0, so that rational coefficients stay rational where the
+             operation allows it. `--order N` propagates these through the
+             graph; the Hessian's second local derivatives and `--exact`'s
+             rational values and local factors are read off them too (order 2
+             and order 1), so this one rule serves every derivative beyond the
+             first-order rules above.
     """
 
     __slots__ = ("name", "params", "value", "partials", "domain", "symbol", "doc", "py", "finite",
                  "tex", "error", "hint", "local0", "local1", "local_of_x", "has_kinks", "index",
-                 "form", "const1")
+                 "form", "const1", "taylor")
 
     def __init__(self, name: str, params: tuple[str, ...], value: Callable[..., float],
                  partials: tuple[Partial, ...], domain: str = "", symbol: str = "",
                  doc: str = "", *, py: Optional[str] = None, finite: bool = False,
                  tex: Optional[str] = None,
                  error: Optional[Callable[[list[float], Exception], Optional[tuple[str, str]]]] = None,
-                 hint: str = "") -> None:
+                 hint: str = "", taylor: Optional[Callable[..., list[Any]]] = None) -> None:
         assert len(partials) == len(params), name
+        self.taylor = taylor
         self.name = name
         self.params = params
         self.value = value
@@ -300,11 +311,300 @@ _LN10 = math.log(10.0)
 SOURCE_NAMES: dict[str, Callable[..., float]] = {"sigmoid": _sigmoid}
 
 
+# ---------------------------------------------------------------- Taylor rules
+#
+# A series is a list of Taylor coefficients [c0, c1, ..., cN] (c_k = f^(k)/k!).
+# The rules below are the standard recurrences (Griewank & Walther, Evaluating
+# Derivatives, ch. 13): each costs O(N^2). They use + - * / on the coefficients
+# and integer constants only (rational in, rational out, where the operation
+# allows it); c_0 comes from the row's own value function.
+
+_mul = operator.mul
+
+
+def _zeros(a: list[Any]) -> list[Any]:
+    z = a[0] * 0
+    return [z] * len(a)
+
+
+def _s_add(a: list[Any], b: list[Any]) -> list[Any]:
+    return list(map(operator.add, a, b))
+
+
+def _s_sub(a: list[Any], b: list[Any]) -> list[Any]:
+    return list(map(operator.sub, a, b))
+
+
+def _s_neg(a: list[Any]) -> list[Any]:
+    return [-c for c in a]
+
+
+def _s_mul(a: list[Any], b: list[Any]) -> list[Any]:
+    return [sum(map(_mul, a[:k + 1], b[k::-1])) for k in range(len(a))]
+
+
+def _s_div(a: list[Any], b: list[Any], q0: Any = None) -> list[Any]:
+    b0 = b[0]
+    q = [a[0] / b0 if q0 is None else q0]
+    for k in range(1, len(a)):
+        q.append((a[k] - sum(map(_mul, q, b[k:0:-1]))) / b0)
+    return q
+
+
+def _s_scale(a: list[Any], c: Any) -> list[Any]:
+    return [x * c for x in a]
+
+
+def _integrate(a: list[Any], y0: Any, g_next: Callable[[list[Any], int], Any]) -> list[Any]:
+    """y with y' = g * a' and y(0) = y0, where g_next(y, m) is g's coefficient
+    m given y's first m + 1 coefficients: y_k = (1/k) sum_j j a_j g_(k-j)."""
+    da = [j * c for j, c in enumerate(a)]
+    y = [y0]
+    g: list[Any] = []
+    for k in range(1, len(a)):
+        g.insert(0, g_next(y, k - 1))
+        y.append(sum(map(_mul, da[1:k + 1], g)) / k)
+    return y
+
+
+def _integrate_known(a: list[Any], y0: Any, g: list[Any]) -> list[Any]:
+    """y with y' = g * a', g known (its first len(a) - 1 coefficients used)."""
+    da = [j * c for j, c in enumerate(a)]
+    return [y0] + [sum(map(_mul, da[1:k + 1], g[k - 1::-1])) / k for k in range(1, len(a))]
+
+
+def _square_at(y: list[Any], m: int) -> Any:
+    return sum(map(_mul, y[:m + 1], y[m::-1]))
+
+
+def _t_exp(a: list[Any]) -> list[Any]:
+    return _integrate(a, math.exp(a[0]), lambda y, m: y[m])
+
+
+def _t_expm1(a: list[Any]) -> list[Any]:
+    return [math.expm1(a[0])] + _t_exp(a)[1:]
+
+
+def _s_log(a: list[Any], y0: Any) -> list[Any]:
+    a0 = a[0]
+    y = [y0]
+    dy = [0 * y0]
+    for k in range(1, len(a)):
+        yk = (a[k] - sum(map(_mul, dy[1:k], a[k - 1:0:-1])) / k) / a0
+        y.append(yk)
+        dy.append(k * yk)
+    return y
+
+
+def _t_log(a: list[Any]) -> list[Any]:
+    return _s_log(a, math.log(a[0]))
+
+
+def _t_log1p(a: list[Any]) -> list[Any]:
+    return _s_log([1 + a[0]] + a[1:], math.log1p(a[0]))
+
+
+def _t_log2(a: list[Any]) -> list[Any]:
+    return [math.log2(a[0])] + _s_scale(_t_log(a)[1:], 1 / _LN2)
+
+
+def _t_log10(a: list[Any]) -> list[Any]:
+    return [math.log10(a[0])] + _s_scale(_t_log(a)[1:], 1 / _LN10)
+
+
+def _t_log_base(a: list[Any], b: list[Any]) -> list[Any]:
+    return _s_div(_t_log(a), _t_log(b), _log_base(a[0], b[0]))
+
+
+def _sqrt0(x: Any) -> Any:
+    """sqrt, exact for the square of a rational (for --exact)."""
+    if x.__class__ is not float and x >= 0:
+        from fractions import Fraction
+
+        q = Fraction(x)
+        n, d = math.isqrt(q.numerator), math.isqrt(q.denominator)
+        if n * n == q.numerator and d * d == q.denominator:
+            return Fraction(n, d)
+    return math.sqrt(x)
+
+
+def _s_sqrt(a: list[Any], y0: Any) -> list[Any]:
+    y = [y0]
+    two_y0 = 2 * y0
+    for k in range(1, len(a)):
+        y.append((a[k] - sum(map(_mul, y[1:k], y[k - 1:0:-1]))) / two_y0)
+    return y
+
+
+def _t_sqrt(a: list[Any]) -> list[Any]:
+    return _s_sqrt(a, _sqrt0(a[0]))
+
+
+def _int_power(a: list[Any], p: int) -> list[Any]:
+    """a^p for an integer p >= 0 by repeated squaring (a[0] may be 0)."""
+    n = len(a)
+    if a[0] == 0 and p >= n:
+        return _zeros(a)
+    out = [a[0] * 0 + 1] + _zeros(a)[1:]
+    base = a
+    while p:
+        if p & 1:
+            out = _s_mul(out, base)
+        p >>= 1
+        if p:
+            base = _s_mul(base, base)
+    return out
+
+
+#: --exact refuses a rational with more digits than this (numerator or denominator)
+EXACT_DIGITS = 10_000
+
+
+def _check_power_size(x: Any, p: int) -> None:
+    """Refuse, before computing it, a rational power over EXACT_DIGITS digits."""
+    from fractions import Fraction
+
+    q = Fraction(x)
+    bits = max(q.numerator.bit_length(), q.denominator.bit_length()) * abs(p)
+    if bits > EXACT_DIGITS * 3.33:  # log2(10) = 3.32...
+        raise OverflowError(f"the exact value would have more than {EXACT_DIGITS:,} digits")
+
+
+def _t_pow(a: list[Any], b: list[Any]) -> list[Any]:
+    x0, p = a[0], b[0]
+    if all(c == 0 for c in b[1:]):  # a constant exponent
+        if x0 == 0:
+            if p == 0:
+                return [x0 * 0 + 1] + _zeros(a)[1:]
+            if p == int(p) and p > 0:
+                return _int_power(a, int(p))
+            raise ZeroDivisionError("a fractional power's higher derivatives at 0 are infinite")
+        if p.__class__ is not float and p == int(p):
+            _check_power_size(x0, int(p))
+            z0 = x0 ** int(p)  # exact for rationals
+        else:
+            z0 = _pow(x0, p)
+        z = [z0]
+        for k in range(1, len(a)):
+            z.append(sum((p * (k - j) - j) * a[k - j] * z[j] for j in range(k)) / (k * x0))
+        return z
+    if x0 == 0:
+        raise ZeroDivisionError("x^y with a varying exponent at x = 0")
+    return [_pow(x0, p)] + _t_exp(_s_mul(b, _t_log(a)))[1:]
+
+
+def _t_abs(a: list[Any]) -> list[Any]:
+    return list(a) if a[0] > 0 else (_s_neg(a) if a[0] < 0 else _zeros(a))
+
+
+def _t_relu(a: list[Any]) -> list[Any]:
+    return list(a) if a[0] > 0 else _zeros(a)
+
+
+def _t_min(a: list[Any], b: list[Any]) -> list[Any]:
+    if a[0] == b[0]:
+        return [(x + y) / 2 for x, y in zip(a, b)]  # a tie: each side half, as the adjoints
+    return list(a) if a[0] < b[0] else list(b)
+
+
+def _t_max(a: list[Any], b: list[Any]) -> list[Any]:
+    if a[0] == b[0]:
+        return [(x + y) / 2 for x, y in zip(a, b)]
+    return list(a) if a[0] > b[0] else list(b)
+
+
+def _sin_cos(a: list[Any], hyperbolic: bool = False) -> tuple[list[Any], list[Any]]:
+    a0 = a[0]
+    s = [math.sinh(a0) if hyperbolic else math.sin(a0)]
+    c = [math.cosh(a0) if hyperbolic else math.cos(a0)]
+    da = [j * x for j, x in enumerate(a)]
+    for k in range(1, len(a)):
+        d = da[1:k + 1]
+        s.append(sum(map(_mul, d, c[k - 1::-1])) / k)
+        ck = sum(map(_mul, d, s[k - 1::-1])) / k
+        c.append(ck if hyperbolic else -ck)
+    return s, c
+
+
+def _t_sin(a: list[Any]) -> list[Any]:
+    return _sin_cos(a)[0]
+
+
+def _t_cos(a: list[Any]) -> list[Any]:
+    return _sin_cos(a)[1]
+
+
+def _t_sinh(a: list[Any]) -> list[Any]:
+    return _sin_cos(a, True)[0]
+
+
+def _t_cosh(a: list[Any]) -> list[Any]:
+    return _sin_cos(a, True)[1]
+
+
+def _t_tan(a: list[Any]) -> list[Any]:  # tan' = 1 + tan^2
+    return _integrate(a, math.tan(a[0]), lambda y, m: (1 if m == 0 else 0) + _square_at(y, m))
+
+
+def _t_tanh(a: list[Any]) -> list[Any]:  # tanh' = 1 - tanh^2 (c_0 by the row's rule)
+    return _integrate(a, math.tanh(a[0]),
+                      lambda y, m: _tanh_d(a[0], y[0]) if m == 0 else -_square_at(y, m))
+
+
+def _t_sigmoid(a: list[Any]) -> list[Any]:  # s' = s(1 - s) = s - s^2
+    return _integrate(a, _sigmoid(a[0]),
+                      lambda y, m: _sigmoid_d(a[0], y[0]) if m == 0 else y[m] - _square_at(y, m))
+
+
+def _t_softplus(a: list[Any]) -> list[Any]:  # softplus' = sigmoid
+    return _integrate_known(a, _softplus(a[0]), _t_sigmoid(a))
+
+
+def _one_minus_square(a: list[Any]) -> list[Any]:
+    w = _s_neg(_s_mul(a, a))
+    w[0] = (1 - a[0]) * (1 + a[0])  # exact near |x| = 1
+    return w
+
+
+def _t_asin(a: list[Any]) -> list[Any]:  # asin' = 1/sqrt(1 - x^2)
+    w = _one_minus_square(a)
+    r = _s_sqrt(w, math.sqrt(w[0]))
+    return _integrate_known(a, math.asin(a[0]), _s_div([1] + _zeros(a)[1:], r))
+
+
+def _t_acos(a: list[Any]) -> list[Any]:
+    w = _one_minus_square(a)
+    r = _s_sqrt(w, math.sqrt(w[0]))
+    return _integrate_known(a, math.acos(a[0]), _s_div([-1] + _zeros(a)[1:], r))
+
+
+def _t_atan(a: list[Any]) -> list[Any]:  # atan' = 1/(1 + x^2)
+    w = _s_mul(a, a)
+    w[0] = 1 + a[0] * a[0]
+    return _integrate_known(a, math.atan(a[0]), _s_div([1] + _zeros(a)[1:], w))
+
+
+def _t_atan2(b: list[Any], a: list[Any]) -> list[Any]:  # atan2(y, x)' = (x y' - y x')/(x^2 + y^2)
+    y, x = b, a
+    n = len(a)
+    dy = [(k + 1) * y[k + 1] for k in range(n - 1)]
+    dx = [(k + 1) * x[k + 1] for k in range(n - 1)]
+    num = _s_sub(_s_mul(x[:n - 1], dy), _s_mul(y[:n - 1], dx)) if n > 1 else []
+    den = _s_add(_s_mul(x[:n - 1], x[:n - 1]), _s_mul(y[:n - 1], y[:n - 1])) if n > 1 else []
+    d = _s_div(num, den) if n > 1 else []
+    return [math.atan2(y[0], x[0])] + [d[k - 1] / k for k in range(1, n)]
+
+
+def _t_hypot(a: list[Any], b: list[Any]) -> list[Any]:
+    return _s_sqrt(_s_add(_s_mul(a, a), _s_mul(b, b)), math.hypot(a[0], b[0]))
+
+
 def _unary(name: str, value: Callable[[float], float], d: Callable[[float, float], float],
            formula: str, domain: str = "", doc: str = "", kink: Kink = None, *,
-           py: Optional[str] = None, finite: bool = False, tex: Optional[str] = None) -> Op:
+           py: Optional[str] = None, finite: bool = False, tex: Optional[str] = None,
+           taylor: Optional[Callable[..., list[Any]]] = None) -> Op:
     return Op(name, ("x",), value, (Partial(d, formula, kink, py=py),), domain, doc=doc,
-              finite=finite, tex=tex)
+              finite=finite, tex=tex, taylor=taylor)
 
 
 # ---------------------------------------------------------------- the table
@@ -317,85 +617,89 @@ def _unary(name: str, value: Callable[[float], float], d: Callable[[float, float
 OPS: tuple[Op, ...] = (
     # -- arithmetic operators
     Op("add", ("x", "y"), operator.add, (Partial.constant(1.0), Partial.constant(1.0)),
-       symbol="+", doc="x + y", py="{0} + {1}"),
+       symbol="+", doc="x + y", py="{0} + {1}", taylor=_s_add),
     Op("sub", ("x", "y"), operator.sub, (Partial.constant(1.0), Partial.constant(-1.0)),
-       symbol="-", doc="x - y", py="{0} - {1}"),
+       symbol="-", doc="x - y", py="{0} - {1}", taylor=_s_sub),
     Op("mul", ("x", "y"), operator.mul, (Partial.argument(1, "y"), Partial.argument(0, "x")),
-       symbol="*", doc="x * y", py="{0} * {1}"),
+       symbol="*", doc="x * y", py="{0} * {1}", taylor=_s_mul),
     Op("div", ("x", "y"), operator.truediv,
        (Partial(lambda x, y, out: 1.0 / y, "1/y", py="1.0 / {1}"),
         Partial(lambda x, y, out: -out / y, "-x/y^2", py="-{out} / {1}")),
-       domain="y != 0", symbol="/", doc="x / y", py="{0} / {1}"),
+       domain="y != 0", symbol="/", doc="x / y", py="{0} / {1}", taylor=_s_div),
     Op("pow", ("x", "y"), _pow,
        (Partial(_pow_dx, "y*x^(y-1)", _pow_kink_x), Partial(_pow_dy, "x^y*log(x)", _pow_kink_y,
                 undefined="it needs log of the negative base")),
        domain="x > 0, or x = 0 with y >= 0, or x < 0 with y an integer",
-       symbol="^", doc="x ^ y, x ** y, pow(x, y)", finite=True, error=_pow_error),
+       symbol="^", doc="x ^ y, x ** y, pow(x, y)", finite=True, error=_pow_error, taylor=_t_pow),
     Op("neg", ("x",), operator.neg, (Partial.constant(-1.0),), symbol="-", doc="-x", py="-{0}",
-       finite=True),
+       finite=True, taylor=_s_neg),
     # -- exponentials and logarithms
-    Op("exp", ("x",), math.exp, (Partial.output("exp(x)"),), finite=True, tex=r"\exp",
+    Op("exp", ("x",), math.exp, (Partial.output("exp(x)"),), finite=True, tex=r"\exp", taylor=_t_exp,
        hint="log(1 + exp(x)) is softplus(x), and log(1 + y) is log1p(y): both stay finite where "
             "exp overflows"),
     Op("expm1", ("x",), math.expm1, (Partial.function_of_x(math.exp, "exp(x)"),),
-       doc="exp(x) - 1, exact near 0", finite=True),
+       doc="exp(x) - 1, exact near 0", finite=True, taylor=_t_expm1),
     _unary("log", math.log, lambda x, out: 1.0 / x, "1/x", "x > 0", doc="natural logarithm",
-           py="1.0 / {0}", finite=True, tex=r"\log"),
+           py="1.0 / {0}", finite=True, tex=r"\log", taylor=_t_log),
     Op("log", ("x", "b"), _log_base,
        (Partial(lambda x, b, out: 1.0 / (x * math.log(b)), "1/(x*log(b))"),
         Partial(lambda x, b, out: -out / (b * math.log(b)), "-log(x)/(b*log(b)^2)")),
        domain="x > 0, b > 0, b != 1", doc="log(x, b): logarithm to base b", finite=True,
-       tex=r"\log", error=_log_base_error),
+       tex=r"\log", error=_log_base_error, taylor=_t_log_base),
     _unary("log1p", math.log1p, lambda x, out: 1.0 / (1.0 + x), "1/(1+x)", "x > -1",
-           doc="log(1 + x), exact near 0", finite=True),
+           doc="log(1 + x), exact near 0", finite=True, taylor=_t_log1p),
     _unary("log2", math.log2, lambda x, out: 1.0 / (x * _LN2), "1/(x*log(2))", "x > 0", finite=True,
-           tex=r"\log_2"),
+           tex=r"\log_2", taylor=_t_log2),
     _unary("log10", math.log10, lambda x, out: 1.0 / (x * _LN10), "1/(x*log(10))", "x > 0",
-           finite=True, tex=r"\log_{10}"),
-    _unary("sqrt", math.sqrt, lambda x, out: 0.5 / out, "1/(2*sqrt(x))", "x >= 0", finite=True),
+           finite=True, tex=r"\log_{10}", taylor=_t_log10),
+    _unary("sqrt", math.sqrt, lambda x, out: 0.5 / out, "1/(2*sqrt(x))", "x >= 0", finite=True, taylor=_t_sqrt),
     # -- piecewise
-    _unary("abs", abs, _sign0, "sign(x)", kink=_at_zero("abs'(0) = 0"), finite=True),
+    _unary("abs", abs, _sign0, "sign(x)", kink=_at_zero("abs'(0) = 0"), finite=True,
+           taylor=_t_abs),
     _unary("relu", _relu, lambda x, out: 1.0 if x > 0.0 else 0.0, "(x > 0 ? 1 : 0)",
-           doc="max(x, 0)", kink=_at_zero("relu'(0) = 0"), finite=True),
+           doc="max(x, 0)", kink=_at_zero("relu'(0) = 0"), finite=True, taylor=_t_relu),
     Op("min", ("x", "y"), min,
        (Partial(lambda x, y, out: 1.0 if x < y else (0.5 if x == y else 0.0), "(x < y ? 1 : 0)", _tie),
         Partial(lambda x, y, out: 1.0 if y < x else (0.5 if x == y else 0.0), "(y < x ? 1 : 0)", _tie)),
-       finite=True, tex=r"\min"),
+       finite=True, tex=r"\min", taylor=_t_min),
     Op("max", ("x", "y"), max,
        (Partial(lambda x, y, out: 1.0 if x > y else (0.5 if x == y else 0.0), "(x > y ? 1 : 0)", _tie),
         Partial(lambda x, y, out: 1.0 if y > x else (0.5 if x == y else 0.0), "(y > x ? 1 : 0)", _tie)),
-       finite=True, tex=r"\max"),
+       finite=True, tex=r"\max", taylor=_t_max),
     # -- trigonometric
     Op("sin", ("x",), math.sin, (Partial.function_of_x(math.cos, "cos(x)"),), finite=True,
-       tex=r"\sin"),
+       tex=r"\sin", taylor=_t_sin),
     _unary("cos", math.cos, lambda x, out: -math.sin(x), "-sin(x)", py="-math.sin({0})", finite=True,
-           tex=r"\cos"),
-    _unary("tan", math.tan, lambda x, out: 1.0 + out * out, "1 + tan(x)^2", finite=True, tex=r"\tan"),
+           tex=r"\cos", taylor=_t_cos),
+    _unary("tan", math.tan, lambda x, out: 1.0 + out * out, "1 + tan(x)^2", finite=True, tex=r"\tan",
+           taylor=_t_tan),
     # (1 - x)*(1 + x) rather than 1 - x*x: exact near x = ±1, where 1 - x*x loses digits
     _unary("asin", math.asin, lambda x, out: 1.0 / math.sqrt((1.0 - x) * (1.0 + x)),
-           "1/sqrt(1 - x^2)", "-1 <= x <= 1", finite=True, tex=r"\arcsin"),
+           "1/sqrt(1 - x^2)", "-1 <= x <= 1", finite=True, tex=r"\arcsin", taylor=_t_asin),
     _unary("acos", math.acos, lambda x, out: -1.0 / math.sqrt((1.0 - x) * (1.0 + x)),
-           "-1/sqrt(1 - x^2)", "-1 <= x <= 1", finite=True, tex=r"\arccos"),
+           "-1/sqrt(1 - x^2)", "-1 <= x <= 1", finite=True, tex=r"\arccos", taylor=_t_acos),
     _unary("atan", math.atan, lambda x, out: 1.0 / (1.0 + x * x), "1/(1 + x^2)", finite=True,
-           tex=r"\arctan"),
+           tex=r"\arctan", taylor=_t_atan),
     Op("atan2", ("y", "x"), math.atan2,
        (Partial(lambda y, x, out: _over_r2(x, y, x), "x/(x^2 + y^2)"),
         Partial(lambda y, x, out: _over_r2(-y, y, x), "-y/(x^2 + y^2)")),
-       doc="angle of the point (x, y)", finite=True),
+       doc="angle of the point (x, y)", finite=True, taylor=_t_atan2),
     Op("hypot", ("x", "y"), math.hypot,
        (Partial(lambda x, y, out: x / out, "x/hypot(x, y)"),
         Partial(lambda x, y, out: y / out, "y/hypot(x, y)")),
-       doc="sqrt(x^2 + y^2) without overflow"),
+       doc="sqrt(x^2 + y^2) without overflow", taylor=_t_hypot),
     # -- hyperbolic and neural-network activations
     Op("sinh", ("x",), math.sinh, (Partial.function_of_x(math.cosh, "cosh(x)"),), finite=True,
-       tex=r"\sinh"),
+       tex=r"\sinh", taylor=_t_sinh),
     Op("cosh", ("x",), math.cosh, (Partial.function_of_x(math.sinh, "sinh(x)"),), finite=True,
-       tex=r"\cosh"),
-    _unary("tanh", math.tanh, _tanh_d, "1 - tanh(x)^2", finite=True, tex=r"\tanh"),
+       tex=r"\cosh", taylor=_t_cosh),
+    _unary("tanh", math.tanh, _tanh_d, "1 - tanh(x)^2", finite=True, tex=r"\tanh",
+           taylor=_t_tanh),
     _unary("sigmoid", _sigmoid, _sigmoid_d, "sigmoid(x)*(1 - sigmoid(x))",
-           doc="1/(1 + exp(-x)), without overflow", py="{out} * sigmoid(-{0})", finite=True),
+           doc="1/(1 + exp(-x)), without overflow", py="{out} * sigmoid(-{0})", finite=True,
+           taylor=_t_sigmoid),
     Op("softplus", ("x",), _softplus, (Partial.function_of_x(_sigmoid, "sigmoid(x)"),),
-       doc="log(1 + exp(x)), without overflow", finite=True),
+       doc="log(1 + exp(x)), without overflow", finite=True, taylor=_t_softplus),
 )
 
 for _index, _op in enumerate(OPS):

@@ -503,13 +503,13 @@ def _t_relu(a: list[Any]) -> list[Any]:
 
 def _t_min(a: list[Any], b: list[Any]) -> list[Any]:
     if a[0] == b[0]:
-        return [(x + y) / 2 for x, y in zip(a, b)]  # a tie: each side half, as the adjoints
+        return [(x + y) / 2 for x, y in zip(a, b, strict=True)]  # a tie: each side half, as the adjoints
     return list(a) if a[0] < b[0] else list(b)
 
 
 def _t_max(a: list[Any], b: list[Any]) -> list[Any]:
     if a[0] == b[0]:
-        return [(x + y) / 2 for x, y in zip(a, b)]
+        return [(x + y) / 2 for x, y in zip(a, b, strict=True)]
     return list(a) if a[0] > b[0] else list(b)
 
 
@@ -652,7 +652,8 @@ OPS: tuple[Op, ...] = (
            tex=r"\log_2", taylor=_t_log2),
     _unary("log10", math.log10, lambda x, out: 1.0 / (x * _LN10), "1/(x*log(10))", "x > 0",
            finite=True, tex=r"\log_{10}", taylor=_t_log10),
-    _unary("sqrt", math.sqrt, lambda x, out: 0.5 / out, "1/(2*sqrt(x))", "x >= 0", finite=True, taylor=_t_sqrt),
+    _unary("sqrt", math.sqrt, lambda x, out: 0.5 / out, "1/(2*sqrt(x))", "x >= 0", finite=True,
+           taylor=_t_sqrt),
     # -- piecewise
     _unary("abs", abs, _sign0, "sign(x)", kink=_at_zero("abs'(0) = 0"), finite=True,
            taylor=_t_abs),

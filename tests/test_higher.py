@@ -12,7 +12,7 @@ import sympy as sp
 from test_sympy_corpus import CORPUS
 
 import autodiff
-from autodiff.forward import forward_mode, hessian, hvp, jacobian, taylor
+from autodiff.higher import forward_mode, hessian, hvp, jacobian, taylor
 from autodiff.ops import OPS
 
 from conftest import assert_close, sympy_program

@@ -215,8 +215,9 @@ def evaluate_exact(graph: Graph, bindings: Mapping[str, Any], *, auto: bool = Fa
             values[i] = fvalues[i]
             try:
                 factors: tuple[Optional[Number], ...] = tuple(
-                    op.partials[k].fn(*fxs, fvalues[i]) if active[j] else None
-                    for k, j in enumerate(args))
+                    None if not active[j] else
+                    Fraction(op.partials[k].const or 0) if op.partials[k].const is not None else
+                    op.partials[k].fn(*fxs, fvalues[i]) for k, j in enumerate(args))
             except (ValueError, ZeroDivisionError, OverflowError) as exc:
                 from .evaluate import _derivative_error
 

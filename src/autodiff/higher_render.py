@@ -185,7 +185,8 @@ def jacobian_renderable(j: Any, digits: Optional[int] = None) -> Any:
     each = "output" if j.mode == "reverse" else "input"
     alt = "forward" if j.mode == "reverse" else "reverse"
     plural = "s" if j.sweeps != 1 else ""
-    parts: list[Any] = [Text(f"Jacobian of {', '.join(j.outputs)} (rows) with respect to {', '.join(j.inputs)}"),
+    rows, cols = ", ".join(j.outputs), ", ".join(j.inputs)
+    parts: list[Any] = [Text(f"Jacobian of {rows} (rows) with respect to {cols}"),
              table,
              Text(f"{j.sweeps} {j.mode} sweep{plural} (one per {each}); {alt} mode would need {other}")]
     for node, notes in j.conventions.items():

@@ -341,6 +341,28 @@ def _second_partials(op: Any, xs: list[float], act: list[bool]) -> list[list[flo
     return h
 
 
+def _declared_second(op: Any, n: int) -> Optional[list[list[float]]]:
+    """The second local derivatives where the row's declared partials settle
+    them without a call: constant factors (+, -) have none, and a factor that
+    is argument m (x * y) has ∂/∂x_m = 1. None otherwise."""
+    h = [[0.0] * n for _ in range(n)]
+    for k, p in enumerate(op.partials):
+        if p.const is not None:
+            continue
+        if p.arg is not None:
+            h[k][p.arg] = 1.0
+            continue
+        return None
+    return h
+
+
+def _axpy(acc: Optional[list[float]], c: float, v: list[float]) -> list[float]:
+    """acc + c·v (acc None: c·v)."""
+    if acc is None:
+        return [c * x for x in v]
+    return [u + c * x for u, x in zip(acc, v, strict=True)]
+
+
 class _Second:
     """What every Hessian-vector product of one output shares: values, local
     factors, adjoints and each node's second local derivatives."""
@@ -355,7 +377,7 @@ class _Second:
         self.adj = _adjoint_sweep(graph, self.local, out)
         _check_finite(graph, self.adj, "adjoint")
         active, values = graph.active, self.values
-        plan: list[tuple[Any, ...]] = []
+        plan: list[tuple[int, tuple[int, ...], tuple[float, ...], list[list[float]]]] = []
         i = 0
         try:
             for i in range(out + 1):
@@ -365,54 +387,77 @@ class _Second:
                 op = graph.op[i]
                 assert op is not None
                 args = graph.args(i)
-                xs = [values[j] for j in args]
-                if op.taylor is None:
-                    raise ValueError(f"{op.name} has no Taylor rule")
-                h = _second_partials(op, xs, [bool(active[j]) for j in args])
-                if not all(_isfinite(x) for row in h for x in row):
-                    raise OverflowError()
-                if len(args) == 1:
-                    plan.append((i, args[0], -1, d[0], 0.0, h[0][0], 0.0, 0.0))
-                elif len(args) == 2:
-                    plan.append((i, args[0], args[1], d[0], d[1], h[0][0], h[0][1], h[1][1]))
-                else:
-                    plan.append((i, args, None, d, h))
+                h = _declared_second(op, len(args))
+                if h is None:
+                    if op.taylor is None:
+                        raise ValueError(f"{op.name} has no Taylor rule")
+                    xs = [values[j] for j in args]
+                    h = _second_partials(op, xs, [bool(active[j]) for j in args])
+                    if not all(_isfinite(x) for row in h for x in row):
+                        raise OverflowError()
+                plan.append((i, args, d, h))
         except (ValueError, ZeroDivisionError, OverflowError) as exc:
             raise _second_error(graph, values, i, exc) from None
         self.plan = plan
 
-    def hvp(self, v: Mapping[str, float]) -> dict[str, float]:
-        """H·v: the tangent of the reverse sweep in the direction v."""
+    def products(self, directions: list[Mapping[str, float]]) -> list[dict[str, float]]:
+        """H·v for each direction v, all at once: tangents and the reverse
+        sweep's tangents carried as vectors (one entry per direction), so the
+        interpreter's work per node is shared by the whole block."""
         graph, adj = self.graph, self.adj
         n = len(self.values)
-        t = [0.0] * n
-        for name, x in v.items():
-            t[graph.variables[name]] = x
+        width = len(directions)
+        T: list[Optional[list[float]]] = [None] * n
+        for name in self.inputs:
+            col = [float(v.get(name, 0.0)) for v in directions]
+            if any(col):
+                T[graph.variables[name]] = col
         plan = self.plan
-        for item in plan:  # tangents, left to right
-            i, a, b = item[0], item[1], item[2]
-            if b is None:
-                t[i] = sum(dk * t[j] for dk, j in zip(item[3], a, strict=True))
-            elif b < 0:
-                t[i] = item[3] * t[a]
-            else:
-                t[i] = item[3] * t[a] + item[4] * t[b]
-        adot = [0.0] * n
-        for item in reversed(plan):  # the reverse sweep's tangent
-            i, a, b = item[0], item[1], item[2]
-            g, gd = adj[i], adot[i]
-            if b is None:
-                d, h = item[3], item[4]
-                for k, j in enumerate(a):
-                    adot[j] += gd * d[k] + g * sum(h[k][m] * t[jm] for m, jm in enumerate(a))
-            elif b < 0:
-                adot[a] += gd * item[3] + g * item[5] * t[a]
-            else:
-                ta, tb = t[a], t[b]
-                adot[a] += gd * item[3] + g * (item[5] * ta + item[6] * tb)
-                adot[b] += gd * item[4] + g * (item[6] * ta + item[7] * tb)
-        _check_finite(graph, adot, "second derivative")
-        return {name: adot[graph.variables[name]] for name in self.inputs}
+        for i, args, d, _ in plan:  # tangents, left to right
+            if len(args) == 2:
+                ta, tb = T[args[0]], T[args[1]]
+                if ta is not None and tb is not None:
+                    d0, d1 = d
+                    T[i] = [d0 * x + d1 * y for x, y in zip(ta, tb, strict=True)]
+                    continue
+            acc: Optional[list[float]] = None
+            for k, j in enumerate(args):
+                tj = T[j]
+                if tj is not None and d[k] != 0.0:
+                    acc = _axpy(acc, d[k], tj)
+            T[i] = acc
+        A: list[Optional[list[float]]] = [None] * n
+        for i, args, d, h in reversed(plan):  # the reverse sweep's tangent
+            gd = A[i]
+            g = adj[i]
+            for k, j in enumerate(args):
+                acc = A[j]
+                if gd is not None and d[k] != 0.0:
+                    acc = _axpy(acc, d[k], gd)
+                if g != 0.0:
+                    row = h[k]
+                    for m, jm in enumerate(args):
+                        tm = T[jm]
+                        if row[m] != 0.0 and tm is not None:
+                            acc = _axpy(acc, g * row[m], tm)
+                A[j] = acc
+        zeros = [0.0] * width
+        result: list[dict[str, float]] = [{} for _ in range(width)]
+        for name in self.inputs:
+            col = A[graph.variables[name]] or zeros
+            if not all(map(_isfinite, col)):
+                _check_finite(graph, col, "second derivative")
+            for c in range(width):
+                result[c][name] = col[c]
+        return result
+
+    def hvp(self, v: Mapping[str, float]) -> dict[str, float]:
+        """H·v: the tangent of the reverse sweep in the direction v."""
+        return self.products([v])[0]
+
+
+#: directions per block of a Hessian (the vectors' length)
+BLOCK = 64
 
 
 def _second_error(graph: Graph, values: list[float], i: int, exc: Exception) -> EvaluationError:
@@ -468,9 +513,10 @@ def hessian(graph: Graph, bindings: Mapping[str, float], *,
     through the reverse sweep per input (rows and columns: the inputs)."""
     s = _Second(graph, bindings, allowed)
     matrix = []
-    for name in s.inputs:
-        col = s.hvp({name: 1.0})
-        matrix.append([col[v] for v in s.inputs])  # symmetric: column k is row k
+    for start in range(0, len(s.inputs), BLOCK):
+        block = s.inputs[start:start + BLOCK]
+        for col in s.products([{name: 1.0} for name in block]):
+            matrix.append([col[v] for v in s.inputs])  # symmetric: column k is row k
     return _hessian_result(s, matrix, None, None, len(s.inputs))
 
 

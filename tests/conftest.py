@@ -71,8 +71,31 @@ def _sympy():
     return sp
 
 
+_STEPS: dict[str, Any] = {}
+
+
+def _steps() -> dict[str, Any]:
+    """floor and ceiling with derivative 0 (SymPy leaves Derivative(floor(x), x)
+    unevaluated, and Mod's derivative too): away from the jumps, which the
+    tests avoid, that is the derivative."""
+    if not _STEPS:
+        sp = _sympy()
+
+        class Floor(sp.floor):
+            def fdiff(self, argindex: int = 1) -> Any:
+                return sp.S.Zero
+
+        class Ceiling(sp.ceiling):
+            def fdiff(self, argindex: int = 1) -> Any:
+                return sp.S.Zero
+
+        _STEPS.update(floor=Floor, ceiling=Ceiling)
+    return _STEPS
+
+
 def sympy_functions() -> dict[str, Any]:
     sp = _sympy()
+    floor, ceiling = _steps()["floor"], _steps()["ceiling"]
     return {
         "exp": sp.exp, "log": lambda x, b=None: sp.log(x) if b is None else sp.log(x) / sp.log(b),
         "log2": lambda x: sp.log(x) / sp.log(2), "log10": lambda x: sp.log(x) / sp.log(10),
@@ -82,6 +105,17 @@ def sympy_functions() -> dict[str, Any]:
         "tanh": sp.tanh, "sigmoid": lambda x: 1 / (1 + sp.exp(-x)), "relu": lambda x: sp.Max(x, 0),
         "softplus": lambda x: sp.log(1 + sp.exp(x)), "pow": lambda x, y: x**y, "min": sp.Min,
         "max": sp.Max, "hypot": lambda x, y: sp.sqrt(x**2 + y**2), "pi": sp.pi, "e": sp.E,
+        # issue 10's functions (x % y: see sympy_program)
+        "floor": floor, "ceil": ceiling, "round": lambda x: floor(x + sp.Rational(1, 2)),
+        "trunc": lambda x: sp.Piecewise((floor(x), x >= 0), (ceiling(x), True)),
+        "sign": sp.sign, "cbrt": lambda x: sp.real_root(x, 3), "exp2": lambda x: 2**x,
+        "asinh": sp.asinh, "acosh": sp.acosh, "atanh": sp.atanh, "sec": sp.sec, "csc": sp.csc,
+        "cot": sp.cot, "erf": sp.erf, "erfc": sp.erfc, "lgamma": lambda x: sp.log(sp.Abs(sp.gamma(x))),
+        "digamma": sp.digamma, "sinc": lambda x: sp.sinc(sp.pi * x), "radians": lambda x: x * sp.pi / 180,
+        "degrees": lambda x: x * 180 / sp.pi, "logaddexp": lambda x, y: sp.log(sp.exp(x) + sp.exp(y)),
+        # (x*log(y) is 0 at x = 0 for y > 0, and its derivative there is log(y); a
+        # Piecewise((0, Eq(x, 0)), ...) would differentiate the constant branch)
+        "xlogy": lambda x, y: x * sp.log(y),
     }
 
 
@@ -104,6 +138,8 @@ def sympy_program(text: str) -> tuple[Any, dict[str, Any]]:
                 symbols[ident] = sp.Symbol(ident, real=True)
                 env[ident] = symbols[ident]
         last = sp.parse_expr(expr.replace("^", "**"), local_dict=env)
+        # x % y is Mod(x, y), which SymPy does not differentiate: x - y*floor(x/y)
+        last = last.replace(sp.Mod, lambda p, q: p - q * _steps()["floor"](p / q))
         env[name] = last
     assert last is not None
     return last, symbols

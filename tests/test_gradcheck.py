@@ -20,8 +20,9 @@ def test_every_operation_passes_at_ordinary_points(op) -> None:
     call = "-x" if op.name == "neg" else (f"x {op.symbol} y" if op.symbol and op.arity == 2
                                            else f"{op.name}({', '.join('xy'[:op.arity])})")
     program = f"({call}) * (1 + y*y)" if op.arity == 1 else call
+    shift = 1.0 if op.name == "acosh" else 0.0  # its domain is x >= 1
     for x, y in [(0.3, 0.7), (0.45, 2.5), (0.6, 0.4)]:
-        result = autodiff.differentiate(program, {"x": x, "y": y})
+        result = autodiff.differentiate(program, {"x": x + shift, "y": y})
         checks = gradcheck(result)
         assert checks and all(c.passed for c in checks), [(c.variable, c.analytic, c.numeric) for c in checks]
 

@@ -61,6 +61,20 @@ CORPUS = [
     ("log(x, 2) * log2(x)", dict(x=10.0)),
     ("hypot(3*x, 4*x)", dict(x=2.0)),
     ("expm1(log1p(x))", dict(x=0.5)),
+    # issue 10's functions, as formulas are written with them
+    ("L = -(xlogy(y, p) + xlogy(1 - y, 1 - p))", dict(y=0.3, p=0.8)),      # cross-entropy
+    ("L = -(xlogy(y, p) + xlogy(1 - y, 1 - p))", dict(y=0.0, p=0.8)),      # a hard label
+    ("logaddexp(x, -2*x) * softplus(-x)", dict(x=1.7)),
+    ("Phi = (1 + erf(x/sqrt(2)))/2; Phi + erfc(y)", dict(x=0.4, y=1.3)),   # the normal CDF
+    ("lgamma(a) + lgamma(b) - lgamma(a + b)", dict(a=2.5, b=0.75)),        # log of the beta function
+    ("digamma(a) - digamma(a + b)", dict(a=1.5, b=3.0)),
+    ("cbrt(x^2 + y^2) + cbrt(x*y)", dict(x=-2.0, y=0.6)),                  # a negative cube root
+    ("sinc(x)*sinc(y)", dict(x=0.3, y=-1.7)),
+    ("asinh(x) + acosh(y) + atanh(x/y)", dict(x=0.5, y=1.5)),
+    ("sec(x)^2 - tan(x)^2 + csc(y)*cot(y)", dict(x=0.4, y=1.1)),
+    ("exp2(x)*degrees(radians(y))", dict(x=1.5, y=30.0)),
+    ("x % y + floor(x/y)*sin(y)", dict(x=7.3, y=2.0)),
+    ("(x*y) % 1 + round(x) + ceil(y) - trunc(x) + sign(y)", dict(x=-2.7, y=1.3)),
 ]
 
 

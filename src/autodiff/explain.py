@@ -608,6 +608,8 @@ def tex_formula(text: str) -> str:
             out.append(f" {tok} " if out and not out[-1].endswith(("{", "(", " ")) else tok)
         elif tok == "/":
             out.append(" / ")
+        elif tok == "%":
+            out.append(r" \bmod ")
         elif tok == ",":
             out.append(", ")
         elif tok == "?":

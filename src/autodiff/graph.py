@@ -463,7 +463,7 @@ _NEG = OPERATORS["neg"]
 # ---------------------------------------------------------------- printing
 
 #: how tightly each operator binds (atoms bind tightest)
-_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
+_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "mod": 2, "neg": 3, "pow": 4}
 _ATOM = 5
 
 

@@ -350,3 +350,69 @@ def exact_renderable(r: Any, max_rows: Optional[int] = None) -> Any:
         lines.append(f"∂{r.output}/∂{k:<{width}} = {mark(g.variables[k], v)}")
     parts.append(Text("\n".join(lines)))
     return Group(*parts)
+
+
+# ---------------------------------------------------------------- explain --mode forward
+
+WHY_FORWARD = ("Forward mode carries one direction through the graph: one sweep gives the "
+               "derivative of every node along that direction, so the full gradient of n inputs "
+               "takes n sweeps (one per input), where reverse mode takes one. It wins when there "
+               "are fewer inputs than outputs (a Jacobian with few columns).")
+
+
+def explain_forward_text(fwd: Any, digits: Optional[int] = None,
+                         max_steps: Optional[int] = None) -> str:
+    """The forward sweep narrated as explain narrates the reverse one: each
+    node's tangent ṫ = Σ_k ∂node/∂arg_k · ṫ(arg_k), left to right."""
+    from .ops import formula_for
+    from .render import elide
+
+    assert fwd.tangents is not None and fwd.seed is not None
+    fmt = lambda x: format_number(x, digits)  # noqa: E731
+    g = fwd.graph
+    names = g.names()
+    t = fwd.tangents
+
+    def paren(s: str) -> str:
+        return f"({s})" if s.startswith("-") or " " in s else s
+
+    seed = ", ".join(f"{k} = {fmt(v)}" for k, v in fwd.seed.items())
+    lines = [f"How forward mode computes the derivative of {fwd.output} along ({seed})", "",
+             "Seed: each input's tangent ṫ is its component of the direction (others 0)"]
+    for name in g.output_variables():
+        lines.append(f"  ṫ({name}) = {fmt(fwd.seed.get(name, 0.0))}")
+    lines += ["", "Forward sweep: values and tangents together, in evaluation order "
+              "(ṫ(node) = Σ ∂node/∂input · ṫ(input))"]
+    reach = g.reachable()
+    steps = [i for i in range(g.output + 1) if g.op[i] is not None and reach[i]]
+    head, tail, hidden = elide(steps, max_steps)
+
+    def line(i: int) -> list[str]:
+        args = g.args(i)
+        expr = g.expression(i, names)
+        out = [f"  {names[i]} = {expr} = {fmt(fwd.values[i])}"]
+        d = fwd.local[i]
+        if d is None:
+            out.append(f"    ṫ({names[i]}) = 0   (no input depends on a variable)")
+            return out
+        terms = [(k, j) for k, j in enumerate(args) if g.active[j]]
+        symbols = " + ".join(f"∂{names[i]}/∂{names[j]} · ṫ({names[j]})" for _, j in terms)
+        formulas = " + ".join(f"{paren(formula_for(g.op[i], k, [names[a] for a in args]))} · "
+                              f"{paren(fmt(t[j]))}" for k, j in terms)
+        numbers = " + ".join(f"{paren(fmt(d[k]))} · {paren(fmt(t[j]))}" for k, j in terms)
+        parts = [f"ṫ({names[i]})", symbols, formulas]
+        if numbers != formulas:
+            parts.append(numbers)
+        parts.append(fmt(t[i]))
+        out.append("    " + " = ".join(parts))
+        return out
+
+    for i in head:
+        lines += line(i)
+    if hidden:
+        lines.append(f"  ⋮ {hidden:,} more nodes not shown (--max-nodes N shows more)")
+    for i in tail:
+        lines += line(i)
+    lines += ["", f"Result: ∂{fwd.output}/∂({seed}) = ṫ({fwd.output}) = {fmt(fwd.derivative)}, "
+              "from 1 forward sweep", "", "Why forward mode", WHY_FORWARD]
+    return "\n".join(lines)

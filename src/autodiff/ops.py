@@ -26,6 +26,8 @@ import operator
 import re
 from typing import Any, Callable, Optional
 
+from . import special
+
 __all__ = ["Op", "Partial", "OPS", "FUNCTIONS", "OPERATORS", "CONSTANTS", "function_arities",
            "formula_for", "SOURCE_NAMES", "FORM_CALL", "FORM_CONST", "FORM_SWAP", "FORM_OF_X",
            "FORM_OUT", "FORM_NEG"]
@@ -302,6 +304,164 @@ def _over_r2(num: float, y: float, x: float) -> float:
 
 def _log_base(x: float, b: float) -> float:
     return math.log(x) / math.log(b)  # base 1: division by zero
+
+
+# ---------------------------------------------------------------- helpers of the rows added with issue 10
+
+
+def _floor(x: float) -> float:
+    return float(math.floor(x))
+
+
+def _ceil(x: float) -> float:
+    return float(math.ceil(x))
+
+
+def _trunc(x: float) -> float:
+    return float(math.trunc(x))
+
+
+def _round(x: float) -> float:
+    # half to even, as Python's round and PyTorch's torch.round
+    return float(round(x))
+
+
+def _sign(x: float) -> float:
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+
+
+def _zero(x: float, out: float) -> float:
+    return 0.0
+
+
+def _at_integers(name: str) -> Callable[[float], Optional[str]]:
+    def kink(x: float) -> Optional[str]:
+        return f"{name}' taken as 0 at an integer (a jump)" if x == math.floor(x) else None
+
+    return kink
+
+
+def _trunc_kink(x: float) -> Optional[str]:
+    # continuous at 0 (trunc is 0 on (-1, 1))
+    return "trunc' taken as 0 at an integer (a jump)" if x == math.floor(x) and x != 0.0 else None
+
+
+def _round_kink(x: float) -> Optional[str]:
+    return "round' taken as 0 at a half-integer (a jump)" if x - math.floor(x) == 0.5 else None
+
+
+def _mod(x: float, y: float) -> float:
+    return x % y  # floored, as Python: the sign of y
+
+
+def _mod_dy(x: float, y: float, out: float) -> float:
+    return 0.0 - x // y  # -floor(x/y), with Python's exact floor division (0, not -0)
+
+
+def _mod_kink(x: float, y: float) -> Optional[str]:
+    if y != 0.0 and x % y == 0.0:
+        return "x % y jumps where x/y is an integer: ∂ taken as 1 and -floor(x/y), as PyTorch"
+    return None
+
+
+def _cbrt_d(x: float, out: float) -> float:
+    return 1.0 / (3.0 * out * out)  # infinite at 0: ZeroDivisionError
+
+
+def _exp2(x: float) -> float:
+    return math.pow(2.0, x)  # math.exp2 is Python 3.11+; pow raises OverflowError
+
+
+def _acosh_d(x: float, out: float) -> float:
+    # sqrt(x-1)*sqrt(x+1): exact next to 1, no overflow of x^2
+    return 1.0 / (math.sqrt(x - 1.0) * math.sqrt(x + 1.0))
+
+
+def _sec(x: float) -> float:
+    return 1.0 / math.cos(x)
+
+
+def _csc(x: float) -> float:
+    return 1.0 / math.sin(x)  # sin(x) is 0 only at x = 0 among doubles
+
+
+def _cot(x: float) -> float:
+    return math.cos(x) / math.sin(x)
+
+
+def _cot_d(x: float, out: float) -> float:
+    s = math.sin(x)
+    return -(1.0 / s) / s
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _erf_d(x: float, out: float) -> float:
+    return _TWO_OVER_SQRT_PI * special.exp_neg_square(x)
+
+
+def _erfc_d(x: float, out: float) -> float:
+    return -_TWO_OVER_SQRT_PI * special.exp_neg_square(x)
+
+
+def _pole_error(what: str) -> Callable[[list[float], Exception], Optional[tuple[str, str]]]:
+    def error(xs: list[float], exc: Exception) -> Optional[tuple[str, str]]:
+        if isinstance(exc, ZeroDivisionError):
+            return "division_by_zero", f"{what} (an infinite value)"
+        return None
+
+    return error
+
+
+def _logaddexp(x: float, y: float) -> float:
+    # log(exp(x) + exp(y)) without overflow: max + log1p(exp(-|x - y|))
+    m = x if x > y else y
+    return m + math.log1p(math.exp(-abs(x - y)))
+
+
+def _xlogy(x: float, y: float) -> float:
+    return 0.0 if x == 0.0 else x * math.log(y)  # 0 at x = 0, as PyTorch and SciPy
+
+
+def _xlogy_dx(x: float, y: float, out: float) -> float:
+    if x == 0.0 and y <= 0.0:
+        return 0.0  # undefined (log(y) with y <= 0): PyTorch masks it to 0 there
+    return math.log(y)
+
+
+def _xlogy_dy(x: float, y: float, out: float) -> float:
+    return 0.0 if x == 0.0 else x / y  # xlogy(0, y) is 0 for every y
+
+
+def _xlogy_kink(x: float, y: float) -> Optional[str]:
+    return "xlogy: ∂/∂x taken as 0 at x = 0, y <= 0" if x == 0.0 and y <= 0.0 else None
+
+
+def _sinc(x: float) -> float:
+    if x == 0.0:
+        return 1.0
+    return special.sinpi(x) / (math.pi * x)
+
+
+_PI2 = math.pi * math.pi
+_SINC_D = tuple((-1.0) ** k * 2.0 * k / math.factorial(2 * k + 1) for k in range(9, 0, -1))
+
+
+def _sinc_d(x: float, out: float) -> float:
+    # (cos(pi x) - sinc(x))/x cancels near 0: there its Taylor series,
+    # pi^2 x sum_k (-1)^k 2k t^(k-1)/(2k+1)!, t = (pi x)^2
+    if abs(x) < 0.25:
+        t = _PI2 * x * x
+        acc = 0.0
+        for c in _SINC_D:
+            acc = acc * t + c
+        return _PI2 * x * acc
+    return (special.cospi(x) - out) / x
+
+
+_RADIAN = math.pi / 180.0
+_DEGREE = 180.0 / math.pi
 
 
 _LN2 = math.log(2.0)
@@ -599,6 +759,184 @@ def _t_hypot(a: list[Any], b: list[Any]) -> list[Any]:
     return _s_sqrt(_s_add(_s_mul(a, a), _s_mul(b, b)), math.hypot(a[0], b[0]))
 
 
+# -- Taylor rules of the rows added with issue 10
+
+
+def _t_step(f: Callable[[Any], Any]) -> Callable[[list[Any]], list[Any]]:
+    """A piecewise-constant function: its value, and derivatives 0 (the
+    rows' convention at the jumps too)."""
+    def rule(a: list[Any]) -> list[Any]:
+        v = f(a[0])
+        v = float(v) if a[0].__class__ is float else v
+        return [v] + _zeros(a)[1:]
+
+    return rule
+
+
+def _t_mod(a: list[Any], b: list[Any]) -> list[Any]:  # x - y*floor(x/y), floor constant nearby
+    q = math.floor(a[0] / b[0]) if a[0].__class__ is not float else a[0] // b[0]
+    out = [x - q * y for x, y in zip(a, b, strict=True)]
+    out[0] = _mod(a[0], b[0])
+    return out
+
+
+def _s_pow_const(a: list[Any], p: Any, z0: Any) -> list[Any]:
+    """a^p for a constant p, a[0] != 0: z_k = sum_j (p(k - j) - j) a_(k-j) z_j / (k a_0)."""
+    x0 = a[0]
+    z = [z0]
+    for k in range(1, len(a)):
+        z.append(sum((p * (k - j) - j) * a[k - j] * z[j] for j in range(k)) / (k * x0))
+    return z
+
+
+def _t_cbrt(a: list[Any]) -> list[Any]:
+    if a[0] == 0 and len(a) > 1:
+        raise ZeroDivisionError("cbrt's derivatives at 0 are infinite")
+    return _s_pow_const(a, 1 / 3, special.cbrt(a[0]))
+
+
+def _t_exp2(a: list[Any]) -> list[Any]:
+    return [_exp2(a[0])] + _t_exp(_s_scale(a, _LN2))[1:]
+
+
+def _one(a: list[Any]) -> list[Any]:
+    return [a[0] * 0 + 1] + _zeros(a)[1:]
+
+
+def _t_asinh(a: list[Any]) -> list[Any]:  # asinh' = 1/sqrt(x^2 + 1)
+    w = _s_mul(a, a)
+    w[0] = a[0] * a[0] + 1
+    return _integrate_known(a, math.asinh(a[0]), _s_div(_one(a), _s_sqrt(w, math.hypot(a[0], 1.0))))
+
+
+def _t_acosh(a: list[Any]) -> list[Any]:  # acosh' = 1/sqrt(x^2 - 1)
+    w = _s_mul(a, a)
+    w[0] = (a[0] - 1) * (a[0] + 1)
+    return _integrate_known(a, math.acosh(a[0]), _s_div(_one(a), _s_sqrt(w, math.sqrt(w[0]))))
+
+
+def _t_atanh(a: list[Any]) -> list[Any]:  # atanh' = 1/(1 - x^2)
+    return _integrate_known(a, math.atanh(a[0]), _s_div(_one(a), _one_minus_square(a)))
+
+
+def _t_sec(a: list[Any]) -> list[Any]:
+    return _s_div(_one(a), _t_cos(a), _sec(a[0]))
+
+
+def _t_csc(a: list[Any]) -> list[Any]:
+    return _s_div(_one(a), _t_sin(a), _csc(a[0]))
+
+
+def _t_cot(a: list[Any]) -> list[Any]:
+    s, c = _sin_cos(a)
+    return _s_div(c, s, _cot(a[0]))
+
+
+def _t_erf(a: list[Any], sign: int = 1, value: Callable[[float], float] = math.erf) -> list[Any]:
+    # erf' = 2/sqrt(pi) exp(-x^2)
+    g = _t_exp(_s_neg(_s_mul(a, a)))
+    g[0] = special.exp_neg_square(a[0])
+    return _integrate_known(a, value(a[0]), _s_scale(g, sign * 2 / math.sqrt(math.pi)))
+
+
+def _t_erfc(a: list[Any]) -> list[Any]:
+    return _t_erf(a, -1, math.erfc)
+
+
+def _compose(c: list[Any], a: list[Any]) -> list[Any]:
+    """f(a) from f's Taylor coefficients c_k = f^(k)(a_0)/k! at a_0 (Horner
+    on the series a - a_0; O(N^3), for the rows with no cheaper recurrence)."""
+    d = [a[0] * 0] + list(a[1:])
+    r = [c[-1]] + _zeros(a)[1:]
+    for ck in reversed(c[:-1]):
+        r = _s_mul(r, d)
+        r[0] = r[0] + ck
+    return r
+
+
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510,
+              43867 / 798, -174611 / 330)
+
+
+def _polygammas(x: float, n: int) -> list[float]:
+    """psi^(k)(x) for k = 0..n: digamma and trigamma from special.py, higher
+    orders by the recurrence and the asymptotic series (x > 0), by reflection
+    through cot(pi x)'s Taylor series below 0."""
+    out = [special.digamma(x)]
+    if n >= 1:
+        out.append(special.trigamma(x))
+    if n < 2:
+        return out
+    if x < 0:
+        right = _polygammas(1 - x, n)
+        cot = _t_cot([math.pi * x, math.pi] + [0.0] * (n - 1))
+        for k in range(2, n + 1):
+            out.append((-1) ** k * right[k] - math.pi * math.factorial(k) * cot[k])
+        return out
+    for k in range(2, n + 1):
+        shift = 0.0
+        y = x
+        limit = max(30.0, 2.0 * k)
+        sign = -1.0 if k % 2 == 0 else 1.0  # (-1)^(k+1)
+        fact = math.factorial(k)
+        while y < limit:  # psi^(k)(y) = psi^(k)(y + 1) - (-1)^k k!/y^(k+1)
+            shift -= (-1) ** k * fact / y ** (k + 1)
+            y += 1.0
+        acc = math.factorial(k - 1) / y ** k + fact / (2 * y ** (k + 1))
+        for j, b in enumerate(_BERNOULLI, start=1):
+            acc += b * math.factorial(2 * j + k - 1) / (math.factorial(2 * j) * y ** (2 * j + k))
+        out.append(shift + sign * acc)
+    return out
+
+
+def _t_lgamma(a: list[Any]) -> list[Any]:
+    n = len(a) - 1
+    psi = _polygammas(a[0], n - 1) if n else []
+    return _compose([special.lgamma(a[0])] + [psi[k - 1] / math.factorial(k) for k in range(1, n + 1)], a)
+
+
+def _t_digamma(a: list[Any]) -> list[Any]:
+    psi = _polygammas(a[0], len(a) - 1)
+    return _compose([p / math.factorial(k) for k, p in enumerate(psi)], a)
+
+
+def _t_sinc(a: list[Any]) -> list[Any]:
+    x0 = float(a[0])
+    if abs(x0) >= 1.0:  # sin(pi x)/(pi x): the division recurrence is stable for |x| >= 1
+        return _s_div(_t_sin(_s_scale(a, math.pi)), _s_scale(a, math.pi), _sinc(a[0]))
+    # below, its power series sum_m (-1)^m (pi x)^(2m)/(2m + 1)!, differentiated at x0
+    n = len(a) - 1
+    c = []
+    for k in range(n + 1):
+        total = 0.0
+        for m in range((k + 1) // 2, k + 30):
+            total += ((-1) ** m * math.pi ** (2 * m) / math.factorial(2 * m + 1)
+                      * math.comb(2 * m, k) * x0 ** (2 * m - k))
+        c.append(total)
+    c[0] = _sinc(x0)
+    return _compose(c, a)
+
+
+def _t_scaled(f: Callable[[float], float], c: float) -> Callable[[list[Any]], list[Any]]:
+    def rule(a: list[Any]) -> list[Any]:
+        return [f(a[0])] + _s_scale(a[1:], c)
+
+    return rule
+
+
+def _t_logaddexp(a: list[Any], b: list[Any]) -> list[Any]:
+    m = a[0] if a[0] > b[0] else b[0]  # m + log(exp(x - m) + exp(y - m))
+    ea = _t_exp([a[0] - m] + a[1:])
+    eb = _t_exp([b[0] - m] + b[1:])
+    return [_logaddexp(a[0], b[0])] + _t_log(_s_add(ea, eb))[1:]
+
+
+def _t_xlogy(a: list[Any], b: list[Any]) -> list[Any]:
+    if all(x == 0 for x in a):
+        return _zeros(a)  # xlogy(0, y) is 0 for every y
+    return [_xlogy(a[0], b[0])] + _s_mul(a, _t_log(b))[1:]
+
+
 def _unary(name: str, value: Callable[[float], float], d: Callable[[float, float], float],
            formula: str, domain: str = "", doc: str = "", kink: Kink = None, *,
            py: Optional[str] = None, finite: bool = False, tex: Optional[str] = None,
@@ -701,6 +1039,71 @@ OPS: tuple[Op, ...] = (
            taylor=_t_sigmoid),
     Op("softplus", ("x",), _softplus, (Partial.function_of_x(_sigmoid, "sigmoid(x)"),),
        doc="log(1 + exp(x)), without overflow", finite=True, taylor=_t_softplus),
+    # -- rounding and other piecewise functions (issue 10): derivative 0, flagged at the jumps
+    _unary("floor", _floor, _zero, "0", doc="largest integer <= x", kink=_at_integers("floor"),
+           finite=True, taylor=_t_step(math.floor)),
+    _unary("ceil", _ceil, _zero, "0", doc="smallest integer >= x", kink=_at_integers("ceil"),
+           finite=True, taylor=_t_step(math.ceil)),
+    _unary("round", _round, _zero, "0", doc="nearest integer, half to even (as Python, PyTorch)",
+           kink=_round_kink, finite=True, taylor=_t_step(round)),
+    _unary("trunc", _trunc, _zero, "0", doc="integer part, towards 0", kink=_trunc_kink,
+           finite=True, taylor=_t_step(math.trunc)),
+    _unary("sign", _sign, _zero, "0", doc="-1, 0 or 1", kink=_at_zero("sign'(0) taken as 0"),
+           finite=True, taylor=_t_step(lambda x: (x > 0) - (x < 0))),
+    Op("mod", ("x", "y"), _mod,
+       (Partial(lambda x, y, out: 1.0, "1", _mod_kink, const=1.0),
+        Partial(_mod_dy, "-floor(x/y)", _mod_kink)),
+       domain="y != 0", symbol="%", doc="x % y, floored (the sign of y, as Python)", finite=True,
+       tex=r"\bmod", taylor=_t_mod),
+    # -- powers, exponentials, hyperbolic inverses
+    _unary("cbrt", special.cbrt, _cbrt_d, "1/(3*cbrt(x)^2)", doc="real cube root: cbrt(-8) = -2",
+           finite=True, taylor=_t_cbrt),
+    Op("exp2", ("x",), _exp2, (Partial(lambda x, out: out * _LN2, "exp2(x)*log(2)"),), doc="2^x",
+       finite=True, taylor=_t_exp2),
+    _unary("asinh", math.asinh, lambda x, out: 1.0 / math.hypot(x, 1.0), "1/sqrt(x^2 + 1)",
+           finite=True, tex=r"\operatorname{arsinh}", taylor=_t_asinh),
+    _unary("acosh", math.acosh, _acosh_d, "1/sqrt(x^2 - 1)", "x >= 1", finite=True,
+           tex=r"\operatorname{arcosh}", taylor=_t_acosh),
+    # (1 - x)*(1 + x) rather than 1 - x*x: exact near x = ±1
+    _unary("atanh", math.atanh, lambda x, out: 1.0 / ((1.0 - x) * (1.0 + x)), "1/(1 - x^2)",
+           "-1 < x < 1", finite=True, tex=r"\operatorname{artanh}", taylor=_t_atanh),
+    # -- reciprocal trigonometric functions
+    _unary("sec", _sec, lambda x, out: out * math.tan(x), "sec(x)*tan(x)", doc="1/cos(x)",
+           finite=True, tex=r"\sec", taylor=_t_sec),
+    Op("csc", ("x",), _csc, (Partial(lambda x, out: -out / math.tan(x), "-csc(x)*cot(x)"),),
+       domain="x != 0", doc="1/sin(x)", tex=r"\csc", error=_pole_error("csc has a pole at 0"),
+       taylor=_t_csc),
+    Op("cot", ("x",), _cot, (Partial(_cot_d, "-csc(x)^2"),), domain="x != 0", doc="cos(x)/sin(x)",
+       tex=r"\cot", error=_pole_error("cot has a pole at 0"), taylor=_t_cot),
+    # -- special functions
+    _unary("erf", math.erf, _erf_d, "2/sqrt(pi)*exp(-x^2)", doc="error function", finite=True,
+           taylor=_t_erf),
+    _unary("erfc", math.erfc, _erfc_d, "-2/sqrt(pi)*exp(-x^2)",
+           doc="1 - erf(x), keeping its digits for large x", finite=True, taylor=_t_erfc),
+    Op("lgamma", ("x",), special.lgamma, (Partial.function_of_x(special.digamma, "digamma(x)"),),
+       domain="x not 0, -1, -2, ...", doc="log|gamma(x)|", tex=r"\ln\Gamma",
+       error=_pole_error("lgamma has a pole at 0, -1, -2, ..."), taylor=_t_lgamma),
+    Op("digamma", ("x",), special.digamma,
+       (Partial.function_of_x(special.trigamma, "trigamma(x)"),),
+       domain="x not 0, -1, -2, ...", doc="lgamma'(x)", finite=True, tex=r"\psi",
+       error=_pole_error("digamma has a pole at 0, -1, -2, ..."), taylor=_t_digamma),
+    _unary("sinc", _sinc, _sinc_d, "(cos(pi*x) - sinc(x))/x",
+           doc="sin(pi x)/(pi x), 1 at 0 (normalised, as NumPy, PyTorch)", finite=True,
+           taylor=_t_sinc),
+    # -- unit conversions and the two-argument helpers
+    _unary("radians", math.radians, lambda x, out: _RADIAN, "pi/180", doc="degrees to radians",
+           py=repr(_RADIAN), finite=True, taylor=_t_scaled(math.radians, _RADIAN)),
+    _unary("degrees", math.degrees, lambda x, out: _DEGREE, "180/pi", doc="radians to degrees",
+           py=repr(_DEGREE), taylor=_t_scaled(math.degrees, _DEGREE)),
+    Op("logaddexp", ("x", "y"), _logaddexp,
+       (Partial(lambda x, y, out: _sigmoid(x - y), "sigmoid(x - y)"),
+        Partial(lambda x, y, out: _sigmoid(y - x), "sigmoid(y - x)")),
+       doc="log(exp(x) + exp(y)), without overflow", finite=True, taylor=_t_logaddexp),
+    Op("xlogy", ("x", "y"), _xlogy,
+       (Partial(_xlogy_dx, "log(y)", _xlogy_kink, undefined="it needs log(y)"),
+        Partial(_xlogy_dy, "x/y")),
+       domain="y > 0, or x = 0", doc="x*log(y), 0 at x = 0 (as PyTorch, SciPy)",
+       taylor=_t_xlogy),
 )
 
 for _index, _op in enumerate(OPS):

@@ -130,12 +130,10 @@ def forward_renderable(fwd: Any, reverse: Any = None, digits: Optional[int] = No
         table.add_row(*row)
     parts.append(Text(f"gradient of {fwd.output} = {fmt(fwd.value)}"))
     parts.append(table)
-    sweeps = f"{fwd.sweeps} forward sweep{'s' if fwd.sweeps != 1 else ''} (one per input)"
+    sweeps = f"{fwd.sweeps} sweep{'s' if fwd.sweeps != 1 else ''} (one per input)"
     if reverse is not None:
-        parts.append(Text(f"reverse mode: 1 sweep gives every partial derivative; forward mode: "
-                          f"{sweeps}"))
-    else:
-        parts.append(Text(f"forward mode: {sweeps}"))
+        parts.append(Text("reverse mode: 1 sweep (every partial derivative at once)"))
+    parts.append(Text(f"forward mode: {sweeps}"))
     notes = _conventions(g, fwd.conventions)
     if notes:
         parts.append(Text(notes))
@@ -227,8 +225,8 @@ def hessian_renderable(h: Any, digits: Optional[int] = None) -> Any:
             table.add_row(name, *[fmt(x) for x in h.matrix[r]], fmt(h.gradient[name]))
         parts.append(Text(f"Hessian of {h.output}"))
         parts.append(table)
-        parts.append(Text(f"forward over reverse: {h.sweeps} tangent pass{'es' if h.sweeps != 1 else ''} "
-                          "through the reverse sweep (one per input)"))
+        parts.append(Text(f"forward over reverse: {h.sweeps} tangent pass"
+                          f"{'es' if h.sweeps != 1 else ''} (one per input)"))
     else:
         table.add_column("variable", overflow="fold")
         table.add_column("v", justify="right", no_wrap=True)
@@ -239,7 +237,7 @@ def hessian_renderable(h: Any, digits: Optional[int] = None) -> Any:
                           fmt(h.product[name]))
         parts.append(Text(f"Hessian-vector product of {h.output}"))
         parts.append(table)
-        parts.append(Text("one tangent pass through the reverse sweep (the Hessian is not built)"))
+        parts.append(Text("1 tangent pass through the reverse sweep (no Hessian built)"))
     for node, notes in h.conventions.items():
         parts.append(Text(f"at {node}: {'; '.join(notes)}"))
     return Group(*parts)
@@ -268,8 +266,8 @@ def taylor_renderable(t: Any, digits: Optional[int] = None) -> Any:
     for k, (d, c) in enumerate(zip(t.derivatives, t.coefficients, strict=True)):
         table.add_row(str(k), format_number(d, digits), format_number(c, digits))
     at = format_number(t.bindings[t.variable], digits)
-    return Group(Text(f"derivatives of {t.output} along {t.variable} at {t.variable} = {at} "
-                      f"(Taylor series to order {t.order}, one pass)"), table)
+    return Group(Text(f"{t.output} along {t.variable} at {t.variable} = {at}: Taylor series "
+                      f"to order {t.order}, one pass"), table)
 
 
 # ---------------------------------------------------------------- exact
@@ -337,10 +335,9 @@ def exact_renderable(r: Any, max_rows: Optional[int] = None) -> Any:
         i = node["i"]
         table.add_row(node["name"], node["expression"], mark(i, r.values[i]),
                       mark(i, r.adjoints[i]) if g.active[i] else "")
-    parts: list[Any] = [Text(f"computation graph of {r.output}, exact (rational numbers)"), table]
+    parts: list[Any] = [Text(f"computation graph of {r.output}, in rational numbers"), table]
     if r.inexact:
-        parts.append(Text("≈ evaluated in floating point (--exact=auto: the operation leaves the "
-                          "rationals, or depends on one that does)"))
+        parts.append(Text("≈ computed in floating point (--exact=auto)"))
     for i, notes in sorted(r.conventions.items()):
         parts.append(Text(f"at {names[i]}: {'; '.join(notes)}"))
     parts.append(Text(""))

@@ -13,6 +13,22 @@ from click.testing import CliRunner, Result
 
 from autodiff.cli import cli
 
+#: what the output may depend on, pinned for every test (so that the suite passes whatever the
+#: terminal, locale and folder it is run from): width, colour, terminal type, locale
+_UNSET = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "CLICOLOR", "CLICOLOR_FORCE",
+          "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS", "JUPYTER_LINES", "LANG",
+          "LANGUAGE", "LC_CTYPE", "LC_NUMERIC", "PYTHONIOENCODING")
+
+
+@pytest.fixture(autouse=True)
+def pinned_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+                       ) -> None:
+    for name in _UNSET:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))  # a test that needs a folder says which
+
 
 @pytest.fixture
 def run() -> Callable[..., Result]:

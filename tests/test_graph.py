@@ -356,7 +356,6 @@ def test_output_file(run, tmp_path) -> None:
     (["--format", "svgz"], "unknown format 'svgz' for graph: choose tree, dot, mermaid, svg or png"),
     (["--format", "svg"], "--format svg writes a file: add -o FILE (for example -o graph.svg)"),
     (["--format", "png"], "--format png writes a file: add -o FILE"),
-    (["--format", "dot", "-o", "/nonexistent-dir/g.dot"], "cannot write /nonexistent-dir/g.dot: "),
     (["--d", "1"], "a value was given for d, but the program does not use d"),
 ])
 def test_usage_errors(run, args: list[str], words: str) -> None:
@@ -365,6 +364,12 @@ def test_usage_errors(run, args: list[str], words: str) -> None:
     assert res.stdout == ""
     assert res.stderr.startswith("error: ") and res.stderr.count("\n") == 1, res.stderr
     assert words in res.stderr
+
+
+def test_an_unwritable_output_file_is_an_output_error(run) -> None:
+    res = run("graph", *LECTURE, "--format", "dot", "-o", "/nonexistent-dir/g.dot")
+    assert res.exit_code == 74 and res.stdout == ""
+    assert res.stderr == "error: cannot write /nonexistent-dir/g.dot: No such file or directory\n"
 
 
 def test_evaluation_error_exits_1(run) -> None:

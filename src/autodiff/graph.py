@@ -240,6 +240,41 @@ def _text(tok: Any) -> str:
     return tok.group(tok.lastindex)
 
 
+#: other names of the same function (a suggestion); and functions that are
+#: different maths from the name one edit away (no suggestion: sign is not sin)
+_SAME_AS = {"ln": "log", "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arctan2": "atan2",
+            "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh", "logistic": "sigmoid",
+            "power": "pow", "fabs": "abs", "sine": "sin", "cosine": "cos", "sgn": "sign",
+            "signum": "sign", "ceiling": "ceil"}
+_DIFFERENT = {"square", "gamma", "tgamma", "asec", "acsc", "acot", "exp10", "mod", "fmod",
+              "log3", "sinh2", "erfinv"}
+
+
+def suggest_function(name: str, known: list[str]) -> Optional[str]:
+    """A function the user probably meant: another name of the same function
+    (ln: log), the same name in other letter case, or a name one typing slip
+    away (a letter added, dropped, changed or two swapped); never a different
+    function that happens to look alike (square: not sqrt)."""
+    lower = name.lower()
+    if lower in _SAME_AS and _SAME_AS[lower] in known:
+        return _SAME_AS[lower]
+    if lower in known:
+        return lower
+    if lower in _DIFFERENT or len(name) < 2:
+        return None
+    for k in known:
+        if len(k) == len(lower):
+            diff = [i for i in range(len(k)) if k[i] != lower[i]]
+            if len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and k[diff[0]] == lower[diff[1]] and k[diff[1]] == lower[diff[0]]):
+                return k
+        elif abs(len(k) - len(lower)) == 1 and len(lower) >= 3:
+            short, long = sorted((k, lower), key=len)
+            if any(long[:i] + long[i + 1:] == short for i in range(len(long))):
+                return k
+    return None
+
+
 class Builder:
     """Builds a Graph from parser callbacks (one per grammar alias).
 
@@ -375,10 +410,8 @@ class Builder:
                 noun = "argument" if arities[fname] == [1] else "arguments"
                 raise SyntaxProblem(f"{shown} takes {counts} {noun}, got {len(args)}",
                                     self.text, tok.start(), kind="arity")
-            import difflib
-
-            close = difflib.get_close_matches(fname, list(arities), n=1, cutoff=0.5)
-            hint = f"; did you mean {close[0]}?" if close else ""
+            close = suggest_function(fname, list(arities))
+            hint = f"; did you mean {close}?" if close else " (autodiff functions lists them)"
             raise SyntaxProblem(f"unknown function {shown}{hint}", self.text, tok.start(),
                                 kind="unknown_function")
         return self._node(op, *args)

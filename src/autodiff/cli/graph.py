@@ -1,0 +1,276 @@
+"""`autodiff graph` and `autodiff explain`: click only. They read the program
+and bindings with the options `autodiff eval` shares (common.py), call the
+library and a renderer (drawing.py, explain.py); each --format is one entry
+of the command's table of formats."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Callable, Optional, Union
+
+import click
+
+from ..errors import UsageProblem, escape_text
+from ..evaluate import Result
+from ..graph import Graph
+from .common import (
+    FormatChoice,
+    ProgramArgs,
+    ProgramCommand,
+    guarded,
+    or_list,
+    output_failure,
+    program_options,
+    refuse_unless,
+)
+
+Picture = Union[str, bytes, Any]  # text, bytes or a rich renderable (the tree)
+
+
+def _limit(n: int) -> Optional[int]:
+    return None if n == 0 else n
+
+
+def _tree(selected: Graph, result: Optional[Result], digits: Optional[int], max_nodes: int,
+          max_depth: int) -> Picture:
+    from .. import drawing
+
+    return drawing.to_tree(selected, result, digits=digits, max_nodes=_limit(max_nodes) or 10**9,
+                           max_depth=max_depth)
+
+
+def _drawn(to_text: Callable[[Any], str], tool: Optional[str] = None) -> Callable[..., Picture]:
+    def draw(selected: Graph, result: Optional[Result], digits: Optional[int], max_nodes: int,
+             max_depth: int) -> Picture:
+        from .. import drawing
+
+        text = to_text(drawing.picture(selected, result, digits=digits, max_nodes=_limit(max_nodes)))
+        return drawing.render_with_dot(text, tool) if tool else text
+
+    return draw
+
+
+def _to_dot(pic: Any) -> str:
+    from .. import drawing
+
+    return drawing.to_dot(pic)
+
+
+def _to_mermaid(pic: Any) -> str:
+    from .. import drawing
+
+    return drawing.to_mermaid(pic)
+
+
+#: --format of graph: name -> (help, renderer)
+GRAPH_FORMATS: dict[str, tuple[str, Callable[..., Picture]]] = {
+    "tree": ("(default) a tree from the output back to the inputs, for the terminal; a node met "
+             "again is referred to as \"drawn above\"", _tree),
+    "dot": ("Graphviz DOT, left to right (inputs left, output right)", _drawn(_to_dot)),
+    "mermaid": ("a Mermaid flowchart, left to right (renders in GitHub Markdown)",
+                _drawn(_to_mermaid)),
+    "svg": ("SVG rendered by Graphviz's `dot` program (must be installed); needs -o",
+            _drawn(_to_dot, "svg")),
+    "png": ("PNG rendered by Graphviz's `dot` program (must be installed); needs -o",
+            _drawn(_to_dot, "png")),
+}
+_FILE_FORMATS = ("svg", "png")
+_GRAPH_FORMAT = FormatChoice("graph", {name: text for name, (text, _) in GRAPH_FORMATS.items()})
+
+
+def _write(data: Union[str, bytes], path: Optional[str]) -> None:
+    """To the file `path`, or stdout for None and '-'."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if path is None or path == "-":
+        click.echo(data, nl=False)
+        return
+    try:
+        with open(path, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise output_failure(exc, escape_text(path)) from None
+
+
+GRAPH_HELP = """Draw the computation graph of PROGRAM.
+
+\b
+  autodiff graph "u = b*c; v = a + u; J = 3*v" --a 5 --b 3 --c 2
+  autodiff graph "J = 3*(a + b*c)"                   (structure only)
+  autodiff graph "J = 3*(a + b*c)" --format dot | dot -Tsvg > j.svg
+  autodiff graph "J = 3*(a + b*c)" --a 5 --b 3 --c 2 --format svg -o j.svg
+
+\b
+With bindings (as for `autodiff eval`: --NAME VALUE, --bindings JSON|@FILE,
+or -D NAME=VALUE for any name, such as a variable called format or output)
+each node shows its value and its adjoint ∂J/∂node, and each edge its local
+factor, in the program's names and as a number (∂u/∂b = c = 2). Without
+bindings the structure is drawn with the symbolic local factors.
+
+\b
+Formats (--format):
+{formats}
+
+\b
+Large graphs are bounded: --max-nodes N (default 200, 0 for no limit) keeps
+the N nodes nearest the output and says how many were left out.
+
+\b
+Exit codes: 0 success; 1 evaluation error; 2 input or usage error (bad
+program, binding, format, missing -o, dot not installed); 74 output error
+(a file or stdout that cannot be written).
+"""
+
+
+@click.command("graph", cls=ProgramCommand,
+               help=GRAPH_HELP.format(formats=_GRAPH_FORMAT.describe()))
+@guarded()
+@program_options
+@click.option("--format", "fmt", type=_GRAPH_FORMAT, default="tree", metavar="FORMAT",
+              help=f"{or_list(list(GRAPH_FORMATS))} (default tree).")
+@click.option("-o", "--output", "out_file", metavar="FILE",
+              help="Write to FILE instead of stdout (required for svg and png; '-' is stdout).")
+@click.option("--max-nodes", type=click.IntRange(0, None), default=200, show_default=True, metavar="N",
+              help="Draw at most N nodes (those nearest the output); 0 draws all.")
+@click.option("--max-depth", type=click.IntRange(1, None), default=12, show_default=True, metavar="N",
+              help="tree: expand at most N levels below the output.")
+def graph_cmd(prog: ProgramArgs, fmt: str, out_file: Optional[str], max_nodes: int,
+              max_depth: int) -> None:
+    if fmt in _FILE_FORMATS and not out_file:
+        raise UsageProblem(f"--format {fmt} writes a file: add -o FILE (for example -o graph.{fmt})")
+    refuse_unless(out_file != "", "-o needs a file name ('-' for stdout)")
+    refuse_unless("max_depth" not in prog.given or fmt == "tree",
+                  "--max-depth bounds the tree; it does not apply to --format " + fmt)
+    base, overrides = prog.bindings()
+    bindings = {**base, **overrides}
+    result: Optional[Result] = None
+    if bindings:
+        result = prog.evaluate(bindings)
+        selected = result.graph
+    else:
+        selected = prog.select(prog.parse())
+        variables = selected.output_variables()
+        if variables:  # the structure only
+            for name in variables:
+                prog.option_clash(name, warn=True)
+        else:
+            result = prog.evaluate({})
+            selected = result.graph
+    picture = GRAPH_FORMATS[fmt][1](selected, result, prog.digits, max_nodes, max_depth)
+    if isinstance(picture, (str, bytes)):
+        _write(picture, out_file)
+        return
+    from rich.console import Console
+
+    if out_file and out_file != "-":
+        buf = io.StringIO()
+        Console(file=buf, width=80, color_system=None, highlight=False, emoji=False,
+                markup=False).print(picture)
+        _write(buf.getvalue(), out_file)
+    else:
+        Console(highlight=False, emoji=False, markup=False).print(picture)
+
+
+def _explain_text(ex: Any, digits: Optional[int], max_steps: Optional[int]) -> str:
+    from .. import explain
+
+    return explain.explain_text(ex, digits=digits, max_steps=max_steps)
+
+
+def _explain_markdown(ex: Any, digits: Optional[int], max_steps: Optional[int]) -> str:
+    from .. import explain
+
+    return explain.explain_markdown(ex, digits=digits, max_steps=max_steps)
+
+
+def _explain_latex(ex: Any, digits: Optional[int], max_steps: Optional[int]) -> str:
+    from .. import explain
+
+    return explain.explain_latex(ex, digits=digits, max_steps=max_steps)
+
+
+def _explain_json(ex: Any, digits: Optional[int], max_steps: Optional[int]) -> str:
+    from .. import explain
+    from ..render import dumps
+
+    return dumps(explain.explain_dict(ex)) + "\n"
+
+
+#: --format of explain: name -> (help, renderer)
+EXPLAIN_FORMATS: dict[str, tuple[str, Callable[[Any, Optional[int], Optional[int]], str]]] = {
+    "text": ("(default) for the terminal", _explain_text),
+    "markdown": ("the same, as Markdown", _explain_markdown),
+    "latex": ("align* environments, \\frac{\\partial J}{\\partial b}; needs amsmath",
+              _explain_latex),
+    "json": ("the steps as one JSON object; --json is short for --format json", _explain_json),
+}
+_EXPLAIN_FORMAT = FormatChoice("explain", {name: text for name, (text, _) in EXPLAIN_FORMATS.items()})
+
+
+EXPLAIN_HELP = """Narrate backpropagation through PROGRAM with numbers.
+
+\b
+  autodiff explain "u = b*c; v = a + u; J = 3*v" --a 5 --b 3 --c 2
+  autodiff explain "x*y + x" --x 2 --y 5 --paths
+  autodiff explain "J = 3*(a + b*c)" --a 5 --b 3 --c 2 --format latex
+
+\b
+Bind every variable, as for `autodiff eval`: --NAME VALUE, --bindings
+JSON|@FILE, or -D NAME=VALUE for any name (a variable called paths or
+format, say).
+The explanation, in the lecture's order:
+  forward pass   one line per node: u = b·c = 3·2 = 6
+  backward pass  one line per node from the output back:
+                 ∂J/∂u = ∂J/∂v · ∂v/∂u = 3 · 1 = 3, with the local
+                 derivative in the program's names below it
+                 (where ∂u/∂b = c = 2); a node used several times
+                 sums one term per use (∂J/∂x = 2 + 5 = 7)
+  --paths        for each input, every path to the output with the
+                 product of its local factors, and their sum (= the
+                 adjoint); at most --max-paths per input, with the count
+
+\b
+Formats (--format):
+{formats}
+
+\b
+Large graphs: --max-nodes N (default 200, 0 for no limit) shows the first
+and last steps of each pass and says how many were left out.
+
+\b
+Exit codes: 0 success; 1 evaluation error; 2 input or usage error; 74
+output error.
+"""
+
+
+@click.command("explain", cls=ProgramCommand,
+               help=EXPLAIN_HELP.format(formats=_EXPLAIN_FORMAT.describe()))
+@guarded(json_when=lambda p: bool(p.get("as_json")) or p.get("fmt") == "json")
+@program_options
+@click.option("--format", "fmt", type=_EXPLAIN_FORMAT, metavar="FORMAT",
+              help=f"{or_list(list(EXPLAIN_FORMATS))} (default text).")
+@click.option("--json", "as_json", is_flag=True, help="Print the steps as one JSON object.")
+@click.option("--paths", is_flag=True, help="Also list the paths from each input to the output.")
+@click.option("--max-paths", type=click.IntRange(1, None), default=20, show_default=True, metavar="N",
+              help="With --paths: list at most N paths per input.")
+@click.option("--max-nodes", type=click.IntRange(0, None), default=200, show_default=True, metavar="N",
+              help="Show at most N steps of each pass (0: all).")
+def explain_cmd(prog: ProgramArgs, fmt: Optional[str], as_json: bool, paths: bool, max_paths: int,
+                max_nodes: int) -> None:
+    if as_json:
+        refuse_unless(fmt in (None, "json"), f"--json is short for --format json: give one of "
+                      f"--json and --format {fmt}")
+        fmt = "json"
+    fmt = fmt or "text"
+    refuse_unless("max_paths" not in prog.given or paths, "--max-paths works with --paths")
+    refuse_unless("max_nodes" not in prog.given or fmt != "json",
+                  "--max-nodes shortens the text; the JSON has every step")
+    base, overrides = prog.bindings()
+    result = prog.evaluate({**base, **overrides})
+    from .. import explain
+
+    ex = explain.explain(result, paths=paths, max_paths=max_paths, digits=prog.digits)
+    click.echo(EXPLAIN_FORMATS[fmt][1](ex, prog.digits, _limit(max_nodes)), nl=False)
+
+
+__all__ = ["graph_cmd", "explain_cmd", "GRAPH_FORMATS", "EXPLAIN_FORMATS"]

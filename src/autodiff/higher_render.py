@@ -351,10 +351,10 @@ def exact_renderable(r: Any, max_rows: Optional[int] = None) -> Any:
 
 # ---------------------------------------------------------------- explain --mode forward
 
-WHY_FORWARD = ("Forward mode carries one direction through the graph: one sweep gives the "
-               "derivative of every node along that direction, so the full gradient of n inputs "
-               "takes n sweeps (one per input), where reverse mode takes one. It wins when there "
-               "are fewer inputs than outputs (a Jacobian with few columns).")
+WHY_FORWARD = ("Forward mode carries one direction through the graph: one sweep gives the\n"
+               "derivative of every node along that direction, so the gradient of n inputs\n"
+               "takes n sweeps (one per input), where reverse mode takes one. Forward mode\n"
+               "wins when there are fewer inputs than outputs (a Jacobian with few columns).")
 
 
 def explain_forward_text(fwd: Any, digits: Optional[int] = None,
@@ -378,7 +378,7 @@ def explain_forward_text(fwd: Any, digits: Optional[int] = None,
              "Seed: each input's tangent ṫ is its component of the direction (others 0)"]
     for name in g.output_variables():
         lines.append(f"  ṫ({name}) = {fmt(fwd.seed.get(name, 0.0))}")
-    lines += ["", "Forward sweep: values and tangents together, in evaluation order "
+    lines += ["", "Forward sweep: values and tangents, in evaluation order",
               "(ṫ(node) = Σ ∂node/∂input · ṫ(input))"]
     reach = g.reachable()
     steps = [i for i in range(g.output + 1) if g.op[i] is not None and reach[i]]

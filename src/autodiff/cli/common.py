@@ -60,17 +60,19 @@ def parse_number(text: str, name: str) -> float:
 
 
 def parse_bindings(extra: list[str], sets: tuple[str, ...],
-                   flag_values: Optional[dict[str, str]] = None) -> dict[str, float]:
+                   flag_values: Optional[dict[str, str]] = None,
+                   parse_value: Callable[[str, str], Any] = parse_number) -> dict[str, Any]:
     """Bindings from `--NAME VALUE`, `--NAME=VALUE` and `-D NAME=VALUE`. A name
     bound twice is an error (in a script, the second is usually a typo).
     `flag_values` maps a stray argument to the flag it followed (`--json 3`),
-    for the hint to bind a variable of that name with -D."""
-    out: dict[str, float] = {}
+    for the hint to bind a variable of that name with -D. `parse_value` reads
+    a value (eval --exact reads 1/3 and 0.1 exactly)."""
+    out: dict[str, Any] = {}
 
     def bind(name: str, value: str, how: str) -> None:
         if name in out:
             raise UsageProblem(f"{escape_text(name, 60)} is bound twice (again by {how})")
-        out[name] = parse_number(value, name)
+        out[name] = parse_value(value, name)
 
     k = 0
     while k < len(extra):
@@ -238,10 +240,17 @@ class ProgramArgs:
             return program, ""
         return read_text(self.file if self.file is not None else "-", max_chars=self.max_chars)
 
-    def bindings(self, *, stdin_taken: bool = False) -> tuple[dict[str, float], dict[str, float]]:
-        """(--bindings JSON, the --NAME and -D options): the options win."""
+    def bindings(self, *, stdin_taken: bool = False, exact: bool = False
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(--bindings JSON, the --NAME and -D options): the options win.
+        With `exact`, option values are read as rationals (1/3, 0.1 = 1/10)."""
         _, extra = self.split()
-        overrides = parse_bindings(extra, self.sets, self.flag_values)
+        if exact:
+            from ..exact import to_fraction
+
+            overrides = parse_bindings(extra, self.sets, self.flag_values, to_fraction)
+        else:
+            overrides = parse_bindings(extra, self.sets, self.flag_values)
         if len(self.bindings_json) > 1:
             raise UsageProblem("--bindings is given more than once: put the names in one JSON object")
         base: dict[str, float] = {}

@@ -27,6 +27,7 @@ from .common import (
     wrap,
     write_json,
 )
+from .higher_options import higher_options, wants_higher
 
 
 def _print_table(result: Result, digits: Optional[int], max_rows: int, no_nodes: bool) -> None:
@@ -147,12 +148,23 @@ def _json_output(params: dict[str, Any]) -> Optional[str]:
               help="The format of --points (default: by extension, .csv is CSV, else NDJSON).")
 @click.option("--nodes", is_flag=True, help="With --points: include each point's per-node trace.")
 @click.option("--fail-fast", is_flag=True, help="With --points: stop at the first failing point.")
+@higher_options
 @click.option("--gradcheck", is_flag=True, help="Check each partial derivative against a central "
               "difference; exit 1 on a mismatch.")
 def eval_cmd(prog: ProgramArgs, output_format: Optional[str], as_json: bool, no_nodes: bool,
              max_rows: int, points: Optional[str], points_format: Optional[str], nodes: bool,
-             fail_fast: bool, gradcheck: bool) -> None:
+             fail_fast: bool, gradcheck: bool, **beyond: Any) -> None:
     fmt = _choose_format(output_format, as_json, points is not None)
+    if wants_higher({"output": prog.output, **beyond}):  # issue 11: forward mode, Hessians, ...
+        from .higher import check_options, run
+
+        check_options(prog, fmt, points=points, gradcheck=gradcheck, **beyond)
+        refuse_unless(not nodes and not fail_fast and points_format is None,
+                      "--nodes, --fail-fast and --points-format work with --points FILE")
+        refuse_unless("max_rows" not in prog.given or bool(beyond.get("exact")),
+                      "--max-rows bounds the table of nodes; it does not apply here")
+        run(prog, fmt, no_nodes, max_rows, **beyond)
+        return
     _check_options(prog, fmt, points, points_format, nodes, fail_fast, gradcheck, no_nodes)
     base, overrides = prog.bindings(stdin_taken=points == "-")
     if points is not None:

@@ -255,8 +255,12 @@ output error.
               help="With --paths: list at most N paths per input.")
 @click.option("--max-nodes", type=click.IntRange(0, None), default=200, show_default=True, metavar="N",
               help="Show at most N steps of each pass (0: all).")
+@click.option("--mode", type=click.Choice(["reverse", "forward"]), default="reverse",
+              show_default=True, help="forward: narrate the forward (tangent) sweep along --seed.")
+@click.option("--seed", metavar="x=1,y=0", help="With --mode forward: the direction (inputs not "
+              "named are 0; default: the first input).")
 def explain_cmd(prog: ProgramArgs, fmt: Optional[str], as_json: bool, paths: bool, max_paths: int,
-                max_nodes: int) -> None:
+                max_nodes: int, mode: str, seed: Optional[str]) -> None:
     if as_json:
         refuse_unless(fmt in (None, "json"), f"--json is short for --format json: give one of "
                       f"--json and --format {fmt}")
@@ -265,7 +269,21 @@ def explain_cmd(prog: ProgramArgs, fmt: Optional[str], as_json: bool, paths: boo
     refuse_unless("max_paths" not in prog.given or paths, "--max-paths works with --paths")
     refuse_unless("max_nodes" not in prog.given or fmt != "json",
                   "--max-nodes shortens the text; the JSON has every step")
+    refuse_unless(seed is None or mode == "forward", "--seed is a direction for --mode forward")
     base, overrides = prog.bindings()
+    if mode == "forward":  # issue 11
+        refuse_unless(fmt == "text" and not paths, "--mode forward narrates as text, without "
+                      "--paths (paths are the reverse sweep's lesson)")
+        from ..higher import forward_mode
+        from ..higher_render import explain_forward_text
+        from .higher import parse_direction
+
+        graph = prog.select(prog.parse())
+        direction = (parse_direction(seed, "--seed") if seed else
+                     {v: 1.0 for v in graph.output_variables()[:1]})
+        fwd = forward_mode(graph, {**base, **overrides}, direction)
+        click.echo(explain_forward_text(fwd, prog.digits, _limit(max_nodes)))
+        return
     result = prog.evaluate({**base, **overrides})
     from .. import explain
 

@@ -1,0 +1,122 @@
+"""`autodiff eval`'s options beyond one gradient (issue 11): --mode, --seed,
+--of J,K / --of all, --hessian, --hvp, --order (--wrt), --exact[=auto]. The
+work is in higher.py and exact.py, the tables and JSON in higher_render.py;
+loaded only when one of these options is given."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+from ..errors import UsageProblem, escape_text
+from .common import ProgramArgs, parse_number, refuse_unless, write_json
+
+_PAIR = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+?)\s*\Z")
+
+
+def parse_direction(text: str, option: str) -> dict[str, float]:
+    """`x=1,y=0` -> {"x": 1.0, "y": 0.0} (names not given are 0)."""
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        m = _PAIR.match(part)
+        if not m:
+            raise UsageProblem(f"{option} takes NAME=VALUE pairs separated by commas "
+                               f"(x=1,y=0), got '{escape_text(text, 60)}'")
+        name, value = m.group(1), m.group(2)
+        if name in out:
+            raise UsageProblem(f"{option}: {name} is given twice")
+        out[name] = parse_number(value, name)
+    return out
+
+
+def check_options(prog: ProgramArgs, fmt: str, *, mode: Optional[str], seed: Optional[str],
+                  hessian: bool, hvp: Optional[str], order: Optional[int], wrt: Optional[str],
+                  exact: Optional[str], points: Optional[str], gradcheck: bool) -> None:
+    several = bool(prog.output and ("," in prog.output or prog.output == "all"))
+    chosen = [name for name, given in (("--hessian", hessian), ("--hvp", hvp is not None),
+                                       ("--order", order is not None), ("--exact", exact),
+                                       ("--of with several names", several),
+                                       ("--mode forward/both", mode not in (None, "reverse")))
+              if given]
+    refuse_unless(len(chosen) <= 1, f"{' and '.join(chosen[:2])} are separate computations: "
+                  "give one at a time")
+    refuse_unless(seed is None or mode in ("forward", "both"),
+                  "--seed is a direction for forward mode: add --mode forward")
+    refuse_unless(wrt is None or order is not None, "--wrt names the variable of --order N")
+    refuse_unless(points is None or not chosen, f"{chosen[0] if chosen else ''} works at one point; "
+                  "it does not work with --points")
+    refuse_unless(not gradcheck or not chosen,
+                  f"--gradcheck checks one gradient; it does not work with {chosen[0] if chosen else ''}")
+    refuse_unless(fmt in ("table", "json"), f"--format {fmt} is for batches")
+
+
+def run(prog: ProgramArgs, fmt: str, no_nodes: bool, max_rows: int, *, mode: Optional[str],
+        seed: Optional[str], hessian: bool, hvp: Optional[str], order: Optional[int],
+        wrt: Optional[str], exact: Optional[str]) -> None:
+    from rich.console import Console
+
+    from .. import higher_render as hr
+
+    as_json = fmt == "json"
+    digits = prog.digits
+    console = Console(highlight=False, emoji=False, markup=False)
+
+    def show(doc: Any, renderable: Any) -> None:
+        if as_json:
+            from ..render import iter_json
+
+            write_json(iter_json(doc))
+        else:
+            console.print(renderable)
+
+    if exact:
+        from ..exact import evaluate_exact
+
+        base, overrides = prog.bindings(exact=True)
+        graph = prog.select(prog.parse())
+        r = evaluate_exact(graph, {**base, **overrides}, auto=exact == "auto")
+        show(hr.exact_doc(r, nodes=not no_nodes) if as_json else None,
+             None if as_json else hr.exact_renderable(r, max_rows))
+        return
+    base, overrides = prog.bindings()
+    bindings = {**base, **overrides}
+    graph = prog.parse()
+    if prog.output and ("," in prog.output or prog.output == "all"):
+        from ..higher import jacobian
+
+        names = [n.strip() for n in prog.output.split(",")] if prog.output != "all" else ["all"]
+        j = jacobian(graph, bindings, names)
+        show(hr.jacobian_doc(j) if as_json else None,
+             None if as_json else hr.jacobian_renderable(j, digits))
+        return
+    selected = prog.select(graph)
+    if hessian or hvp is not None:
+        from .. import higher
+
+        h = (higher.hessian(selected, bindings) if hessian else
+             higher.hvp(selected, bindings, parse_direction(hvp or "", "--hvp")))
+        show(hr.hessian_doc(h) if as_json else None,
+             None if as_json else hr.hessian_renderable(h, digits))
+        return
+    if order is not None:
+        from ..evaluate import evaluate
+        from ..higher import taylor
+
+        t = taylor(selected, bindings, wrt, order)
+        if as_json:
+            plain = evaluate(selected, bindings, keep_local=False)
+            show(hr.taylor_doc(t, plain.value, plain.gradient), None)
+        else:
+            show(None, hr.taylor_renderable(t, digits))
+        return
+    from ..higher import forward_mode
+
+    direction = parse_direction(seed, "--seed") if seed else None
+    fwd = forward_mode(selected, bindings, direction)
+    reverse = None
+    if mode == "both":
+        from ..evaluate import evaluate
+
+        reverse = evaluate(selected, bindings, keep_local=True)
+    show(hr.forward_doc(fwd, reverse, nodes=not no_nodes) if as_json else None,
+         None if as_json else hr.forward_renderable(fwd, reverse, digits))

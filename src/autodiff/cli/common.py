@@ -601,6 +601,63 @@ def or_list(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
+# ---------------------------------------------------------------- eval's options of issue 11
+# (declared here, shared by eval and explain; the work is in higher_cli.py, loaded only
+# when one of them is given)
+
+_PAIR = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+?)\s*\Z")
+
+
+def parse_direction(text: str, option: str) -> dict[str, float]:
+    """`x=1,y=0` -> {"x": 1.0, "y": 0.0} (names not given are 0)."""
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        m = _PAIR.match(part)
+        if not m:
+            raise UsageProblem(f"{option} takes NAME=VALUE pairs separated by commas "
+                               f"(x=1,y=0), got '{escape_text(text, 60)}'")
+        name, value = m.group(1), m.group(2)
+        if name in out:
+            raise UsageProblem(f"{option}: {name} is given twice")
+        out[name] = parse_number(value, name)
+    return out
+
+
+def wants_higher(params: dict[str, Any]) -> bool:
+    """Whether eval was given one of this module's options."""
+    output = params.get("output") or ""
+    return bool(params.get("mode") not in (None, "reverse") or params.get("seed")
+                or params.get("hessian") or params.get("hvp") or params.get("order") is not None
+                or params.get("exact") or "," in output or output == "all")
+
+
+def higher_options(fn: Any) -> Any:
+    """eval's options of issue 11, in one decorator."""
+    decorators = [
+        click.option("--mode", type=click.Choice(["reverse", "forward", "both"]), default=None,
+                     help="reverse (default): one sweep gives the whole gradient; forward: "
+                     "tangents left to right (one sweep per input, or one along --seed); "
+                     "both: the two side by side with their numbers of sweeps."),
+        click.option("--seed", metavar="x=1,y=0", help="With --mode forward: the direction of "
+                     "the tangent sweep (inputs not named are 0); its table has a tangent column."),
+        click.option("--hessian", is_flag=True, help="The matrix of second partial derivatives "
+                     "(forward over reverse: one tangent pass through the reverse sweep per input)."),
+        click.option("--hvp", metavar="x=1,y=0", help="The Hessian-vector product H·v, "
+                     "without building the Hessian."),
+        click.option("--order", type=click.IntRange(0, 100), metavar="N", help="f, f', ..., "
+                     "f^(N) along one variable (--wrt NAME), by Taylor series in one pass."),
+        click.option("--wrt", metavar="NAME", help="The variable of --order (default: the "
+                     "output's only input)."),
+        click.option("--exact", type=click.Choice(["on", "auto"]), is_flag=False, flag_value="on",
+                     default=None, metavar="[=auto]", help="Rational arithmetic (values like 1/3 "
+                     "and 0.1 read exactly): an operation that leaves the rationals is an error, "
+                     "or with --exact=auto is computed in floating point and marked."),
+    ]
+    for d in reversed(decorators):
+        fn = d(fn)
+    return fn
+
+
 def refuse_unless(condition: bool, message: str) -> None:
     """An option that does not apply is refused, never silently ignored."""
     if not condition:
@@ -609,4 +666,5 @@ def refuse_unless(condition: bool, message: str) -> None:
 
 __all__ = ["MAX_CHARS", "parse_number", "parse_bindings", "read_text", "read_bindings_option",
            "write_json", "ProgramArgs", "ProgramCommand", "program_options", "guarded", "fail",
-           "option_names", "FormatChoice", "or_list", "refuse_unless", "output_failure"]
+           "option_names", "FormatChoice", "or_list", "refuse_unless", "output_failure",
+           "higher_options", "wants_higher", "parse_direction"]

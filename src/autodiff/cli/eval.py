@@ -19,15 +19,16 @@ from .common import (
     ProgramArgs,
     ProgramCommand,
     guarded,
+    higher_options,
     option_names,
     or_list,
     parse_number,
     program_options,
     refuse_unless,
+    wants_higher,
     wrap,
     write_json,
 )
-from .higher_options import higher_options, wants_higher
 
 
 def _print_table(result: Result, digits: Optional[int], max_rows: int, no_nodes: bool) -> None:
@@ -148,15 +149,15 @@ def _json_output(params: dict[str, Any]) -> Optional[str]:
               help="The format of --points (default: by extension, .csv is CSV, else NDJSON).")
 @click.option("--nodes", is_flag=True, help="With --points: include each point's per-node trace.")
 @click.option("--fail-fast", is_flag=True, help="With --points: stop at the first failing point.")
-@higher_options
 @click.option("--gradcheck", is_flag=True, help="Check each partial derivative against a central "
               "difference; exit 1 on a mismatch.")
+@higher_options
 def eval_cmd(prog: ProgramArgs, output_format: Optional[str], as_json: bool, no_nodes: bool,
              max_rows: int, points: Optional[str], points_format: Optional[str], nodes: bool,
              fail_fast: bool, gradcheck: bool, **beyond: Any) -> None:
     fmt = _choose_format(output_format, as_json, points is not None)
     if wants_higher({"output": prog.output, **beyond}):  # issue 11: forward mode, Hessians, ...
-        from .higher import check_options, run
+        from ..higher_cli import check_options, run
 
         check_options(prog, fmt, points=points, gradcheck=gradcheck, **beyond)
         refuse_unless(not nodes and not fail_fast and points_format is None,

@@ -20,6 +20,7 @@ from .common import (
     guarded,
     or_list,
     output_failure,
+    parse_direction,
     program_options,
     refuse_unless,
 )
@@ -276,7 +277,6 @@ def explain_cmd(prog: ProgramArgs, fmt: Optional[str], as_json: bool, paths: boo
                       "--paths (paths are the reverse sweep's lesson)")
         from ..higher import forward_mode
         from ..higher_render import explain_forward_text
-        from .higher import parse_direction
 
         graph = prog.select(prog.parse())
         direction = (parse_direction(seed, "--seed") if seed else

@@ -1,32 +1,14 @@
-"""`autodiff eval`'s options beyond one gradient (issue 11): --mode, --seed,
---of J,K / --of all, --hessian, --hvp, --order (--wrt), --exact[=auto]. The
-work is in higher.py and exact.py, the tables and JSON in higher_render.py;
-loaded only when one of these options is given."""
+"""The command-line side of `autodiff eval`'s options beyond one gradient (issue
+11): --mode, --seed, --of J,K / --of all, --hessian, --hvp, --order (--wrt),
+--exact[=auto] (declared in cli/common.py). The maths is in higher.py and
+exact.py, the tables and JSON in higher_render.py; loaded only when one of
+these options is given."""
 
 from __future__ import annotations
 
-import re
 from typing import Any, Optional
 
-from ..errors import UsageProblem, escape_text
-from .common import ProgramArgs, parse_number, refuse_unless, write_json
-
-_PAIR = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+?)\s*\Z")
-
-
-def parse_direction(text: str, option: str) -> dict[str, float]:
-    """`x=1,y=0` -> {"x": 1.0, "y": 0.0} (names not given are 0)."""
-    out: dict[str, float] = {}
-    for part in text.split(","):
-        m = _PAIR.match(part)
-        if not m:
-            raise UsageProblem(f"{option} takes NAME=VALUE pairs separated by commas "
-                               f"(x=1,y=0), got '{escape_text(text, 60)}'")
-        name, value = m.group(1), m.group(2)
-        if name in out:
-            raise UsageProblem(f"{option}: {name} is given twice")
-        out[name] = parse_number(value, name)
-    return out
+from .cli.common import ProgramArgs, parse_direction, refuse_unless, write_json
 
 
 def check_options(prog: ProgramArgs, fmt: str, *, mode: Optional[str], seed: Optional[str],
@@ -55,7 +37,7 @@ def run(prog: ProgramArgs, fmt: str, no_nodes: bool, max_rows: int, *, mode: Opt
         wrt: Optional[str], exact: Optional[str]) -> None:
     from rich.console import Console
 
-    from .. import higher_render as hr
+    from . import higher_render as hr
 
     as_json = fmt == "json"
     digits = prog.digits
@@ -63,14 +45,14 @@ def run(prog: ProgramArgs, fmt: str, no_nodes: bool, max_rows: int, *, mode: Opt
 
     def show(doc: Any, renderable: Any) -> None:
         if as_json:
-            from ..render import iter_json
+            from .render import iter_json
 
             write_json(iter_json(doc))
         else:
             console.print(renderable)
 
     if exact:
-        from ..exact import evaluate_exact
+        from .exact import evaluate_exact
 
         base, overrides = prog.bindings(exact=True)
         graph = prog.select(prog.parse())
@@ -82,7 +64,7 @@ def run(prog: ProgramArgs, fmt: str, no_nodes: bool, max_rows: int, *, mode: Opt
     bindings = {**base, **overrides}
     graph = prog.parse()
     if prog.output and ("," in prog.output or prog.output == "all"):
-        from ..higher import jacobian
+        from .higher import jacobian
 
         names = [n.strip() for n in prog.output.split(",")] if prog.output != "all" else ["all"]
         j = jacobian(graph, bindings, names)
@@ -91,7 +73,7 @@ def run(prog: ProgramArgs, fmt: str, no_nodes: bool, max_rows: int, *, mode: Opt
         return
     selected = prog.select(graph)
     if hessian or hvp is not None:
-        from .. import higher
+        from . import higher
 
         h = (higher.hessian(selected, bindings) if hessian else
              higher.hvp(selected, bindings, parse_direction(hvp or "", "--hvp")))
@@ -99,8 +81,8 @@ def run(prog: ProgramArgs, fmt: str, no_nodes: bool, max_rows: int, *, mode: Opt
              None if as_json else hr.hessian_renderable(h, digits))
         return
     if order is not None:
-        from ..evaluate import evaluate
-        from ..higher import taylor
+        from .evaluate import evaluate
+        from .higher import taylor
 
         t = taylor(selected, bindings, wrt, order)
         if as_json:
@@ -109,13 +91,13 @@ def run(prog: ProgramArgs, fmt: str, no_nodes: bool, max_rows: int, *, mode: Opt
         else:
             show(None, hr.taylor_renderable(t, digits))
         return
-    from ..higher import forward_mode
+    from .higher import forward_mode
 
     direction = parse_direction(seed, "--seed") if seed else None
     fwd = forward_mode(selected, bindings, direction)
     reverse = None
     if mode == "both":
-        from ..evaluate import evaluate
+        from .evaluate import evaluate
 
         reverse = evaluate(selected, bindings, keep_local=True)
     show(hr.forward_doc(fwd, reverse, nodes=not no_nodes) if as_json else None,

@@ -628,6 +628,7 @@ def wants_higher(params: dict[str, Any]) -> bool:
     output = params.get("output") or ""
     return bool(params.get("mode") not in (None, "reverse") or params.get("seed")
                 or params.get("hessian") or params.get("hvp") or params.get("order") is not None
+                or params.get("wrt")
                 or params.get("exact") or "," in output or output == "all")
 
 

@@ -8,7 +8,7 @@ import pytest
 import sympy as sp
 
 import autodiff
-from autodiff.exact import evaluate_exact, exact_text, to_fraction
+from autodiff.rationals import evaluate_exact, exact_text, to_fraction
 
 from conftest import sympy_program
 

@@ -120,6 +120,6 @@ def test_plain_eval_does_not_load_the_new_modules() -> None:
     code = ("import sys; from autodiff.cli import main; sys.argv = ['autodiff', 'eval', 'x*y', "
             "'--x', '2', '--y', '3']\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in sys.modules if m.startswith('autodiff.') and m.split('.')[1] in "
-            "('higher', 'exact', 'higher_render', 'higher_cli')))")
+            "('higher', 'rationals', 'higher_render', 'higher_cli')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -25,7 +25,7 @@ from .graph import Graph
 from .parser import parse
 
 if TYPE_CHECKING:  # (loaded lazily: plain evaluation never imports them)
-    from .exact import ExactResult
+    from .rationals import ExactResult
     from .higher import ForwardResult, HessianResult, JacobianResult, TaylorResult
 
 __version__ = "0.1.0"
@@ -118,6 +118,6 @@ def exact(program: str, bindings: Mapping[str, Any], *, auto: bool = False,
     """Values and gradient as fractions.Fraction (bindings may be "1/3",
     "0.1", ints, Fractions). An operation that leaves the rationals is an
     error, or with `auto` is evaluated in floating point and marked."""
-    from .exact import evaluate_exact
+    from .rationals import evaluate_exact
 
     return evaluate_exact(_graph(program, output, source, max_chars), bindings, auto=auto)

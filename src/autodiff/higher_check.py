@@ -48,7 +48,7 @@ def validate(expect: Mapping[str, Any]) -> Optional[str]:
         return "expect.taylor must be one variable and its derivatives f, f', ...: { x = [1, 2, 2] }"
     e = expect.get("exact")
     if e is not None:
-        from .exact import to_fraction
+        from .rationals import to_fraction
 
         ok = isinstance(e, Mapping) and set(e) <= {"value", "gradient"}
         try:
@@ -72,7 +72,7 @@ def problems(program: str, bindings: Mapping[str, Any], output: Optional[str],
     got, want)` is the check's own comparison (its tolerances)."""
     import autodiff
 
-    from .exact import exact_text, to_fraction
+    from .rationals import exact_text, to_fraction
     from .higher import hessian, jacobian, taylor
 
     out: list[str] = []
@@ -107,7 +107,7 @@ def problems(program: str, bindings: Mapping[str, Any], output: Optional[str],
             if p:
                 out.append(p)
     if "exact" in expect:
-        from .exact import evaluate_exact
+        from .rationals import evaluate_exact
 
         r = evaluate_exact(graph, bindings)
         e = expect["exact"]
@@ -126,7 +126,7 @@ def fill(program: str, bindings: Mapping[str, Any], output: Optional[str],
     """The current results for the issue-11 keys present in `old` (check --update)."""
     import autodiff
 
-    from .exact import evaluate_exact, exact_text, to_fraction
+    from .rationals import evaluate_exact, exact_text, to_fraction
     from .higher import hessian, jacobian, taylor
 
     new: dict[str, Any] = {}

@@ -52,7 +52,7 @@ def run(prog: ProgramArgs, fmt: str, no_nodes: bool, max_rows: int, *, mode: Opt
             console.print(renderable)
 
     if exact:
-        from .exact import evaluate_exact
+        from .rationals import evaluate_exact
 
         base, overrides = prog.bindings(exact=True)
         graph = prog.select(prog.parse())

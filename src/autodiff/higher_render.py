@@ -274,7 +274,7 @@ def taylor_renderable(t: Any, digits: Optional[int] = None) -> Any:
 
 
 def exact_doc(r: Any, nodes: bool = True) -> dict[str, Any]:
-    from .exact import _float, exact_text
+    from .rationals import _float, exact_text
 
     g = r.graph
     names = g.names()
@@ -315,7 +315,7 @@ def exact_renderable(r: Any, max_rows: Optional[int] = None) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    from .exact import exact_text
+    from .rationals import exact_text
     from .render import elide
 
     g = r.graph

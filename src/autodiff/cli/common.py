@@ -246,7 +246,7 @@ class ProgramArgs:
         With `exact`, option values are read as rationals (1/3, 0.1 = 1/10)."""
         _, extra = self.split()
         if exact:
-            from ..exact import to_fraction
+            from ..rationals import to_fraction
 
             overrides = parse_bindings(extra, self.sets, self.flag_values, to_fraction)
         else:

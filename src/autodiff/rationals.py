@@ -131,7 +131,9 @@ def _inexact_error(graph: Graph, values: list[Any], i: int) -> EvaluationError:
     names = graph.names()
     op = graph.op[i]
     expr = graph.expression(i, names)
-    shown, inputs = _inputs_text(graph, [_float(v) for v in values], i)
+    _, inputs = _inputs_text(graph, [_float(v) for v in values], i)
+    shown = ", ".join(f"{names[j]} = {exact_text(values[j])}" for j in dict.fromkeys(graph.args(i))
+                      if graph.kind(j) != "constant")
     if op is None:
         message = f"--exact: the constant {names[i]} is not a rational number"
     else:

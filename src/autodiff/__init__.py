@@ -25,8 +25,8 @@ from .graph import Graph
 from .parser import parse
 
 if TYPE_CHECKING:  # (loaded lazily: plain evaluation never imports them)
-    from .rationals import ExactResult
     from .higher import ForwardResult, HessianResult, JacobianResult, TaylorResult
+    from .rationals import ExactResult
 
 __version__ = "0.1.0"
 

@@ -72,8 +72,8 @@ def problems(program: str, bindings: Mapping[str, Any], output: Optional[str],
     got, want)` is the check's own comparison (its tolerances)."""
     import autodiff
 
-    from .rationals import exact_text, to_fraction
     from .higher import hessian, jacobian, taylor
+    from .rationals import exact_text, to_fraction
 
     out: list[str] = []
     parsed = autodiff.parse(program)
@@ -126,8 +126,8 @@ def fill(program: str, bindings: Mapping[str, Any], output: Optional[str],
     """The current results for the issue-11 keys present in `old` (check --update)."""
     import autodiff
 
-    from .rationals import evaluate_exact, exact_text, to_fraction
     from .higher import hessian, jacobian, taylor
+    from .rationals import evaluate_exact, exact_text, to_fraction
 
     new: dict[str, Any] = {}
     parsed = autodiff.parse(program)

@@ -1,7 +1,7 @@
 """The command-line side of `autodiff eval`'s options beyond one gradient (issue
 11): --mode, --seed, --of J,K / --of all, --hessian, --hvp, --order (--wrt),
 --exact[=auto] (declared in cli/common.py). The maths is in higher.py and
-exact.py, the tables and JSON in higher_render.py; loaded only when one of
+rationals.py, the tables and JSON in higher_render.py; loaded only when one of
 these options is given."""
 
 from __future__ import annotations

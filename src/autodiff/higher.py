@@ -25,8 +25,16 @@ import math
 from typing import Any, Mapping, Optional, Sequence
 
 from .errors import EvaluationError, ProgramError, escape_text, name_list
-from .evaluate import _derivative_error, _inputs_text, _note_kinks, _value_error, check_bindings
-from .graph import Graph
+from .evaluate import (
+    _derivative_error,
+    _inputs_text,
+    _note_kinks,
+    _value_error,
+    backward,
+    check_bindings,
+    forward,
+)
+from .graph import Graph, gc_paused
 from .numfmt import format_number
 
 __all__ = ["ForwardResult", "JacobianResult", "HessianResult", "TaylorResult", "forward_mode",
@@ -325,6 +333,8 @@ def _second_partials(op: Any, xs: list[float], act: list[bool]) -> list[list[flo
     direction d the coefficient c₂ is ½·dᵀHd, so H_kk = 2·c₂(e_k) and
     H_km = c₂(e_k + e_m) − c₂(e_k) − c₂(e_m). Inactive arguments get 0."""
     n = len(xs)
+    if n == 1:
+        return [[2.0 * op.taylor([xs[0], 1.0, 0.0])[2] if act[0] else 0.0]]
     z = xs[0] * 0.0
 
     def c2(dirs: tuple[int, ...]) -> float:
@@ -371,19 +381,24 @@ class _Second:
                  allowed: Optional[set[str]] = None) -> None:
         out = graph.output
         self.graph = graph
-        self.bound, need, self.values, self.local, self.conventions = _prepare(
-            graph, bindings, [out], allowed)
+        # values, local factors, adjoints and conventions: the gradient's own sweeps (so
+        # the errors and conventions are the gradient's too)
+        with gc_paused():
+            self.bound = check_bindings(graph, bindings, allowed)
+            self.values = forward(graph, self.bound)
+            self.adj, local, self.conventions = backward(graph, self.values, True)
+        self.local = local
+        need = graph.reachable(out)
         self.inputs = graph.output_variables()
-        self.adj = _adjoint_sweep(graph, self.local, out)
-        _check_finite(graph, self.adj, "adjoint")
         active, values = graph.active, self.values
         plan: list[tuple[int, tuple[int, ...], tuple[float, ...], list[list[float]]]] = []
         i = 0
         try:
             for i in range(out + 1):
-                d = self.local[i]
-                if d is None or not need[i]:
+                kept = local[i]
+                if kept is None or not need[i]:
                     continue
+                d = tuple(0.0 if x is None else x for x in kept)
                 op = graph.op[i]
                 assert op is not None
                 args = graph.args(i)
@@ -399,6 +414,18 @@ class _Second:
         except (ValueError, ZeroDivisionError, OverflowError) as exc:
             raise _second_error(graph, values, i, exc) from None
         self.plan = plan
+        #: the plan for one direction at a time: (i, a, b, d0, d1, h00, h01, h11), b = -1
+        #: for a unary node; None when a node has more than two arguments
+        scalar: Optional[list[tuple[int, int, int, float, float, float, float, float]]] = []
+        for i, args, d, h in plan:
+            if len(args) == 1:
+                scalar.append((i, args[0], -1, d[0], 0.0, h[0][0], 0.0, 0.0))  # type: ignore[union-attr]
+            elif len(args) == 2:
+                scalar.append((i, args[0], args[1], d[0], d[1], h[0][0], h[0][1], h[1][1]))  # type: ignore[union-attr]
+            else:
+                scalar = None
+                break
+        self.scalar = scalar
 
     def products(self, directions: list[Mapping[str, float]]) -> list[dict[str, float]]:
         """H·v for each direction v, all at once: tangents and the reverse
@@ -452,8 +479,29 @@ class _Second:
         return result
 
     def hvp(self, v: Mapping[str, float]) -> dict[str, float]:
-        """H·v: the tangent of the reverse sweep in the direction v."""
-        return self.products([v])[0]
+        """H·v: the tangent of the reverse sweep in the direction v (one
+        direction: plain numbers rather than vectors)."""
+        if self.scalar is None:
+            return self.products([v])[0]
+        graph, adj = self.graph, self.adj
+        n = len(self.values)
+        t = [0.0] * n
+        for name, x in v.items():
+            t[graph.variables[name]] = x
+        plan = self.scalar
+        for i, a, b, d0, d1, _, _, _ in plan:  # tangents, left to right
+            t[i] = d0 * t[a] + d1 * t[b] if b >= 0 else d0 * t[a]
+        adot = [0.0] * n
+        for i, a, b, d0, d1, h00, h01, h11 in reversed(plan):  # the reverse sweep's tangent
+            g, gd = adj[i], adot[i]
+            if b < 0:
+                adot[a] += gd * d0 + g * h00 * t[a]
+            else:
+                ta, tb = t[a], t[b]
+                adot[a] += gd * d0 + g * (h00 * ta + h01 * tb)
+                adot[b] += gd * d1 + g * (h01 * ta + h11 * tb)
+        _check_finite(graph, adot, "second derivative")
+        return {name: adot[graph.variables[name]] for name in self.inputs}
 
 
 #: directions per block of a Hessian (the vectors' length)

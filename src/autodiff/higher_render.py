@@ -279,6 +279,15 @@ def exact_doc(r: Any, nodes: bool = True) -> dict[str, Any]:
     g = r.graph
     names = g.names()
     grad = r.gradient
+    import math
+
+    if not all(math.isfinite(_float(x)) for x in [r.value, *grad.values()]):
+        from .errors import EvaluationError
+
+        raise EvaluationError(
+            "overflow", "--exact --json: the exact result is beyond a double's range, so the float "
+            "written beside it would be infinite; the table shows it", node=r.output, op="",
+            expression="", inputs=[])
     doc = _base(r.output, _float(r.value), {k: _float(v) for k, v in grad.items()},
                 {k: _float(v) for k, v in r.bindings.items()})
     doc["exact"] = {

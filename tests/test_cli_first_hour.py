@@ -268,17 +268,25 @@ def test_suggestions_name_the_same_maths_only(run, name, hint) -> None:
 
 # ---------------------------------------------------------------- check reports for CI
 
+def _check_schema(doc: dict) -> dict:
+    import jsonschema
+
+    schema = json.loads((ROOT / "schema" / "check.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    return doc
+
+
 def test_check_json_report(run, monkeypatch) -> None:
     monkeypatch.chdir(ROOT)
     res = run("check", "examples/cases.toml", "--format", "json")
     assert res.exit_code == 0, res.stderr
-    doc = json.loads(res.stdout)
+    doc = _check_schema(json.loads(res.stdout))
     assert (doc["passed"], doc["failed"]) == (4, 0)
     assert [c["name"] for c in doc["cases"]][0] == "lecture" and doc["cases"][0]["value"] == 33
     assert doc["cases"][2]["error"]["kind"] == "domain"
     res = run("check", "examples/cases-failing.toml", "--format", "json")
     assert res.exit_code == 1
-    case = json.loads(res.stdout)["cases"][0]
+    case = _check_schema(json.loads(res.stdout))["cases"][0]
     assert case["passed"] is False
     assert case["problems"] == ["gradient.b expected 6.5 got 6 (difference -0.5)"]
 

@@ -187,7 +187,7 @@ def test_user_text_never_reaches_eval_or_exec() -> None:
     # no user text reaches it); nothing else may eval or exec, raise the
     # recursion limit, or load Lark's on-disk cache.
     src = Path(__file__).resolve().parents[1] / "src" / "autodiff"
-    allowed = {("compile.py", "exec(")}
+    allowed = {("compile.py", "exec("), ("arrays.py", "exec(")}  # (arrays.py: the same, for NumPy)
     for path in src.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         for bad in ("eval(", "exec(", "setrecursionlimit", "cache=True"):

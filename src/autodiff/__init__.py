@@ -33,7 +33,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AutodiffError", "BindingError", "EvaluationError", "InputError", "OutputError", "ProgramError",
     "SyntaxProblem", "Graph", "Result", "parse", "evaluate", "forward", "backward",
-    "differentiate", "forward_mode", "jacobian", "hessian", "hvp", "taylor", "exact",
+    "differentiate", "compile", "forward_mode", "jacobian", "hessian", "hvp", "taylor", "exact",
     "__version__",
 ]
 
@@ -52,6 +52,22 @@ def differentiate(program: str, bindings: Mapping[str, float], *, output: Option
     graph = parse(program, source=source, max_chars=max_chars)
     selected = graph.select(output)
     return evaluate(selected, bindings, keep_local=keep_local, allowed=allowed)
+
+
+def compile_arrays(program: str, *, output: Optional[str] = None) -> Any:
+    """Compile `program` for arrays: the returned function computes the value
+    and the gradient at many points at once from NumPy arrays (one per
+    variable, keywords, a mapping or DataFrame, or a 2-D array), and returns an
+    `autodiff.arrays.ArrayResult` whose per-point error mask has the kinds of
+    `eval`. Needs NumPy (``pip install 'autodiff[fast]'``); imported only here."""
+    try:
+        from .arrays import compile as compile_arrays
+    except ImportError as exc:  # NumPy missing
+        raise ImportError("autodiff.compile needs NumPy: pip install 'autodiff[fast]'") from exc
+    return compile_arrays(program, output=output)
+
+
+compile = compile_arrays  # noqa: A001 - autodiff.compile (also what the module autodiff.compile calls)
 
 
 # ---- beyond one gradient (issue 11); the modules load on first use

@@ -20,10 +20,13 @@ batch goes on, unless `fail_fast`.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import json
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Iterator, Mapping, Optional, Union
 
@@ -63,6 +66,7 @@ class BatchOptions:
     base: dict[str, float] = field(default_factory=dict)
     overrides: dict[str, float] = field(default_factory=dict)
     compile: bool = True  # False: interpret every point (for tests and comparison)
+    columnar: bool = True  # CSV points on NumPy arrays when NumPy is installed (columnar.py)
 
 
 @dataclass
@@ -302,6 +306,12 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
               progress: Optional[Callable[[int, int], None]] = None) -> BatchSummary:
     """Evaluate `selected` (the output's graph, from `full.select`) at every
     point of `stream`, writing one result per point to `out`."""
+    if options.columnar and options.compile and options.points_format == "csv" and parse_value:
+        columnar = _columnar(stream)
+        if columnar is not None:
+            done = columnar(full, selected, stream, out, options, parse_value=parse_value, progress=progress)
+            if done is not None:
+                return done
     allowed = set(full.variables)
     required = selected.output_variables()
     required_set = set(required)
@@ -426,6 +436,24 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
         append(line)
     writer.flush()
     return summary
+
+
+def _columnar(stream: IO[bytes]) -> Any:
+    """columnar.run_columnar, or None without NumPy or for a file too small to
+    repay importing it (the point-by-point path then runs)."""
+    try:
+        info = os.fstat(stream.fileno())
+        if stat.S_ISREG(info.st_mode) and info.st_size < 1 << 17:
+            return None
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        pass
+    try:
+        import numpy  # noqa: F401 - the optional extra autodiff[fast]
+    except ImportError:
+        return None
+    from .columnar import run_columnar
+
+    return run_columnar
 
 
 def _pct(text: str) -> str:

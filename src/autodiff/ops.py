@@ -30,7 +30,7 @@ from . import special
 
 __all__ = ["Op", "Partial", "OPS", "FUNCTIONS", "OPERATORS", "CONSTANTS", "function_arities",
            "formula_for", "SOURCE_NAMES", "FORM_CALL", "FORM_CONST", "FORM_SWAP", "FORM_OF_X",
-           "FORM_OUT", "FORM_NEG"]
+           "FORM_OUT", "FORM_NEG", "NUMPY_NAMES", "numpy_source"]
 
 Kink = Optional[Callable[..., Optional[str]]]
 
@@ -55,6 +55,11 @@ class Partial:
     so that the sweeps need not call `fn`: `const` a constant (d(x+y)/dx = 1),
     `arg` the value of argument `arg` (d(x*y)/dx = y), `of_x` a function of
     the argument alone (sin' = cos), `is_out` the node's value (exp' = exp).
+    `np` is the rule as NumPy source over arrays (`np.*`, same placeholders),
+    for `autodiff.compile` and the columnar batch path: derived from `py` when
+    that is plain arithmetic or same-named `math` functions, or from `of_x`;
+    it must compute what `fn` computes to within an ulp or two of NumPy's own
+    functions, and give NaN or an infinity wherever `fn` raises.
     `py` is the rule as Python source for the compiled batch path, over `{0}`,
     `{1}` (the arguments) and `{out}`, using `math.*` and `SOURCE_NAMES`; it is
     derived from the declared shape, or written beside the rule where the rule
@@ -64,12 +69,12 @@ class Partial:
     point where the derivative does not exist; `undefined` says why `fn` may
     be undefined where the value is not (for the error message)."""
 
-    __slots__ = ("fn", "formula", "kink", "const", "arg", "of_x", "is_out", "py", "undefined")
+    __slots__ = ("fn", "formula", "kink", "const", "arg", "of_x", "is_out", "py", "undefined", "np")
 
     def __init__(self, fn: Callable[..., float], formula: str, kink: Kink = None, *,
                  const: Optional[float] = None, arg: Optional[int] = None,
                  of_x: Optional[Callable[[float], float]] = None, is_out: bool = False,
-                 py: Optional[str] = None, undefined: str = "") -> None:
+                 py: Optional[str] = None, undefined: str = "", np: Optional[str] = None) -> None:
         self.fn = fn
         self.formula = formula
         self.kink = kink
@@ -86,11 +91,15 @@ class Partial:
             elif is_out:
                 py = "{out}"
         self.py = py
+        if np is None:
+            np = numpy_source(py) if py is not None else (_NUMPY_OF.get(of_x) if of_x is not None else None)
+        self.np = np
 
     @classmethod
-    def function_of_x(cls, f: Callable[[float], float], formula: str) -> Partial:
+    def function_of_x(cls, f: Callable[[float], float], formula: str, *,
+                      np: Optional[str] = None) -> Partial:
         """d/dx is f(x), a (C) function of the argument alone: sin' = cos."""
-        return cls(lambda x, out: f(x), formula, of_x=f)
+        return cls(lambda x, out: f(x), formula, of_x=f, np=np)
 
     @classmethod
     def output(cls, formula: str) -> Partial:
@@ -131,6 +140,10 @@ class Op:
     error    optional `error(xs, exc) -> (kind, what) | None`: a message for a
              value error more precise than the generic one (pow of a negative
              base), and `hint` a line of advice shown with an overflow
+    np       the value rule as NumPy source over arrays ("np.sin({0})"), for
+             `autodiff.compile` and the columnar batch path; derived from `py`
+             or from `value` (math.sin -> np.sin) where it can be; None: the
+             row cannot run on arrays (those paths refuse it, by name)
     taylor   the Taylor rule: `taylor(*series) -> series`, the truncated
              Taylor series of the value given each argument's (lists of
              coefficients c_k = f^(k)/k!, all the same length). Written with
@@ -144,7 +157,7 @@ class Op:
     """
 
     __slots__ = ("name", "params", "value", "partials", "domain", "symbol", "doc", "py", "finite",
-                 "tex", "error", "hint", "local0", "local1", "local_of_x", "has_kinks", "index",
+                 "tex", "error", "hint", "np", "local0", "local1", "local_of_x", "has_kinks", "index",
                  "form", "const1", "taylor")
 
     def __init__(self, name: str, params: tuple[str, ...], value: Callable[..., float],
@@ -152,9 +165,10 @@ class Op:
                  doc: str = "", *, py: Optional[str] = None, finite: bool = False,
                  tex: Optional[str] = None,
                  error: Optional[Callable[[list[float], Exception], Optional[tuple[str, str]]]] = None,
-                 hint: str = "", taylor: Optional[Callable[..., list[Any]]] = None) -> None:
-        assert len(partials) == len(params), name
+                 hint: str = "", np: Optional[str] = None,
+                 taylor: Optional[Callable[..., list[Any]]] = None) -> None:
         self.taylor = taylor
+        assert len(partials) == len(params), name
         self.name = name
         self.params = params
         self.value = value
@@ -167,6 +181,9 @@ class Op:
         self.tex = tex if tex is not None else r"\operatorname{" + name.replace("_", r"\_") + "}"
         self.error = error
         self.hint = hint
+        if np is None:
+            np = numpy_source(py) if py is not None else _NUMPY_OF.get(value)
+        self.np = np
         # Derived once, for the evaluation loops.
         self.local0 = partials[0].fn
         self.local1 = partials[1].fn if len(partials) > 1 else None
@@ -469,6 +486,125 @@ _LN10 = math.log(10.0)
 
 #: functions (besides `math`) that the `py` source of a row may call
 SOURCE_NAMES: dict[str, Callable[..., float]] = {"sigmoid": _sigmoid}
+
+# ---------------------------------------------------------------- NumPy spellings
+#
+# The array path (autodiff.arrays) evaluates a row's `np` source on whole
+# columns. These helpers are the NumPy twins of the scalar rules above: the
+# same operations in the same order, elementwise (np.where chooses per point).
+# They import NumPy when first called, so this module never imports it.
+
+
+def _np_sigmoid(x: Any) -> Any:
+    import numpy as np
+
+    # both branches are computed; the one not chosen may overflow (ignored)
+    z = np.exp(x)
+    return np.where(x >= 0.0, 1.0 / (1.0 + np.exp(-x)), z / (1.0 + z))
+
+
+def _np_tanh_d(x: Any, out: Any) -> Any:
+    import numpy as np
+
+    e = np.exp(-2.0 * np.abs(x))
+    return np.where((-0.5 < out) & (out < 0.5), 1.0 - out * out, 4.0 * e / ((1.0 + e) * (1.0 + e)))
+
+
+def _np_softplus(x: Any) -> Any:
+    import numpy as np
+
+    return np.where(x > 0.0, x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _np_sign0(x: Any) -> Any:
+    import numpy as np
+
+    return np.where(x > 0.0, 1.0, np.where(x < 0.0, -1.0, 0.0))  # +0.0 at 0 and -0.0, as _sign0
+
+
+def _np_over_r2(num: Any, y: Any, x: Any) -> Any:
+    import numpy as np
+
+    r2 = x * x + y * y
+    h = np.hypot(x, y)
+    return np.where((1e-300 < r2) & (r2 < 1e300), num / r2, (num / h) / h)
+
+
+#: functions (besides `np`) that the `np` source of a row may call
+NUMPY_NAMES: dict[str, Callable[..., Any]] = {
+    "sigmoid": _np_sigmoid, "tanh_d": _np_tanh_d, "softplus": _np_softplus, "sign0": _np_sign0,
+    "over_r2": _np_over_r2}
+
+# value rules and functions of x with a NumPy twin of the same meaning
+_NUMPY_OF: dict[Any, str] = {
+    **{getattr(math, f): f"np.{f}({{0}})" for f in (
+        "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "sin", "cos", "tan", "sinh", "cosh",
+        "tanh")},
+    math.asin: "np.arcsin({0})", math.acos: "np.arccos({0})", math.atan: "np.arctan({0})",
+    math.atan2: "np.arctan2({0}, {1})", math.hypot: "np.hypot({0}, {1})", abs: "np.abs({0})",
+    _pow: "np.power({0}, {1})", _sigmoid: "sigmoid({0})", _softplus: "softplus({0})",
+    _relu: "np.where({0} > 0.0, {0}, 0.0)", _log_base: "np.log({0}) / np.log({1})",
+    # Python's min(x, y) is x unless y < x (and max(x, y) x unless y > x): at a
+    # tie of 0.0 and -0.0 the first argument, which np.minimum does not promise
+    min: "np.where({1} < {0}, {1}, {0})", max: "np.where({1} > {0}, {1}, {0})",
+}
+
+_SAME_NAMED = frozenset(("sin", "cos", "tan", "sqrt", "exp", "log", "log1p", "expm1", "log2", "log10",
+                         "sinh", "cosh", "tanh", "hypot"))
+_PY_TOKEN = re.compile(r"\{(?:[0-9]+|out)\}|[0-9.]+(?:e[+-]?[0-9]+)?|[-+*/() ,]|math\.([a-z0-9]+)")
+
+
+def numpy_source(py: str) -> Optional[str]:
+    """The NumPy spelling of a row's `py` source when it is plain arithmetic
+    over the placeholders and same-named `math` functions (math.sin is
+    np.sin), else None."""
+    pos = 0
+    while pos < len(py):
+        m = _PY_TOKEN.match(py, pos)
+        if m is None or (m.group(1) is not None and m.group(1) not in _SAME_NAMED):
+            return None
+        pos = m.end()
+    return py.replace("math.", "np.")
+
+
+def _np_each(f: Callable[..., float]) -> Callable[..., Any]:
+    """A scalar rule applied point by point (NaN where it raises): the NumPy
+    spelling of a rule NumPy has no function for (erf, lgamma, ...); exact,
+    and slower than a ufunc."""
+
+    def each(*args: Any) -> Any:
+        import numpy as np
+
+        arrays = np.broadcast_arrays(*[np.asarray(a, dtype=np.float64) for a in args])
+        out = np.empty(arrays[0].shape)
+        flat = out.reshape(-1)
+        for i, xs in enumerate(zip(*[a.reshape(-1).tolist() for a in arrays], strict=True)):
+            try:
+                flat[i] = f(*xs)
+            except (ValueError, ZeroDivisionError, OverflowError):
+                flat[i] = math.nan
+        return out
+
+    return each
+
+
+NUMPY_NAMES.update({
+    "erf": _np_each(math.erf), "erfc": _np_each(math.erfc), "erf_d": _np_each(_erf_d),
+    "erfc_d": _np_each(_erfc_d), "lgamma": _np_each(special.lgamma), "digamma": _np_each(special.digamma),
+    "trigamma": _np_each(special.trigamma), "sinc": _np_each(_sinc), "sinc_d": _np_each(_sinc_d),
+    "logaddexp": _np_each(_logaddexp), "xlogy": _np_each(_xlogy), "xlogy_dx": _np_each(_xlogy_dx),
+    "xlogy_dy": _np_each(_xlogy_dy), "cbrt": _np_each(special.cbrt)})
+_NUMPY_OF.update({
+    # (+ 0.0: floor(-0.5) is -1 but ceil(-0.5) is 0, not NumPy's -0.0, as int -> float gives)
+    _floor: "np.floor({0}) + 0.0", _ceil: "np.ceil({0}) + 0.0", _trunc: "np.trunc({0}) + 0.0",
+    _round: "np.rint({0}) + 0.0", _sign: "sign0({0})", _mod: "np.remainder({0}, {1})",
+    special.cbrt: "cbrt({0})", _exp2: "np.exp2({0})", math.asinh: "np.arcsinh({0})",
+    math.acosh: "np.arccosh({0})", math.atanh: "np.arctanh({0})", _sec: "1.0 / np.cos({0})",
+    _csc: "1.0 / np.sin({0})", _cot: "np.cos({0}) / np.sin({0})", math.erf: "erf({0})",
+    math.erfc: "erfc({0})", special.lgamma: "lgamma({0})", special.digamma: "digamma({0})",
+    special.trigamma: "trigamma({0})", _sinc: "sinc({0})", _logaddexp: "logaddexp({0}, {1})",
+    _xlogy: "xlogy({0}, {1})", math.radians: f"{{0}} * {_RADIAN!r}", math.degrees: f"{{0}} * {_DEGREE!r}",
+})
 
 
 # ---------------------------------------------------------------- Taylor rules
@@ -940,8 +1076,9 @@ def _t_xlogy(a: list[Any], b: list[Any]) -> list[Any]:
 def _unary(name: str, value: Callable[[float], float], d: Callable[[float, float], float],
            formula: str, domain: str = "", doc: str = "", kink: Kink = None, *,
            py: Optional[str] = None, finite: bool = False, tex: Optional[str] = None,
+           np: Optional[str] = None,
            taylor: Optional[Callable[..., list[Any]]] = None) -> Op:
-    return Op(name, ("x",), value, (Partial(d, formula, kink, py=py),), domain, doc=doc,
+    return Op(name, ("x",), value, (Partial(d, formula, kink, py=py, np=np),), domain, doc=doc,
               finite=finite, tex=tex, taylor=taylor)
 
 
@@ -965,45 +1102,54 @@ OPS: tuple[Op, ...] = (
         Partial(lambda x, y, out: -out / y, "-x/y^2", py="-{out} / {1}")),
        domain="y != 0", symbol="/", doc="x / y", py="{0} / {1}", taylor=_s_div),
     Op("pow", ("x", "y"), _pow,
-       (Partial(_pow_dx, "y*x^(y-1)", _pow_kink_x), Partial(_pow_dy, "x^y*log(x)", _pow_kink_y,
-                undefined="it needs log of the negative base")),
+       (Partial(_pow_dx, "y*x^(y-1)", _pow_kink_x,
+               np="np.where({1} == 0.0, 0.0, {1} * np.power({0}, {1} - 1.0))"),
+        Partial(_pow_dy, "x^y*log(x)", _pow_kink_y, undefined="it needs log of the negative base",
+                np="np.where({0} == 0.0, 0.0, {out} * np.log({0}))")),
        domain="x > 0, or x = 0 with y >= 0, or x < 0 with y an integer",
        symbol="^", doc="x ^ y, x ** y, pow(x, y)", finite=True, error=_pow_error, taylor=_t_pow),
     Op("neg", ("x",), operator.neg, (Partial.constant(-1.0),), symbol="-", doc="-x", py="-{0}",
        finite=True, taylor=_s_neg),
     # -- exponentials and logarithms
-    Op("exp", ("x",), math.exp, (Partial.output("exp(x)"),), finite=True, tex=r"\exp", taylor=_t_exp,
+    Op("exp", ("x",), math.exp, (Partial.output("exp(x)"),), finite=True, tex=r"\exp",
        hint="log(1 + exp(x)) is softplus(x), and log(1 + y) is log1p(y): both stay finite where "
-            "exp overflows"),
+            "exp overflows", taylor=_t_exp),
     Op("expm1", ("x",), math.expm1, (Partial.function_of_x(math.exp, "exp(x)"),),
        doc="exp(x) - 1, exact near 0", finite=True, taylor=_t_expm1),
     _unary("log", math.log, lambda x, out: 1.0 / x, "1/x", "x > 0", doc="natural logarithm",
            py="1.0 / {0}", finite=True, tex=r"\log", taylor=_t_log),
     Op("log", ("x", "b"), _log_base,
-       (Partial(lambda x, b, out: 1.0 / (x * math.log(b)), "1/(x*log(b))"),
-        Partial(lambda x, b, out: -out / (b * math.log(b)), "-log(x)/(b*log(b)^2)")),
+       (Partial(lambda x, b, out: 1.0 / (x * math.log(b)), "1/(x*log(b))",
+                np="1.0 / ({0} * np.log({1}))"),
+        Partial(lambda x, b, out: -out / (b * math.log(b)), "-log(x)/(b*log(b)^2)",
+                np="-{out} / ({1} * np.log({1}))")),
        domain="x > 0, b > 0, b != 1", doc="log(x, b): logarithm to base b", finite=True,
        tex=r"\log", error=_log_base_error, taylor=_t_log_base),
     _unary("log1p", math.log1p, lambda x, out: 1.0 / (1.0 + x), "1/(1+x)", "x > -1",
-           doc="log(1 + x), exact near 0", finite=True, taylor=_t_log1p),
+           doc="log(1 + x), exact near 0", finite=True, np="1.0 / (1.0 + {0})", taylor=_t_log1p),
     _unary("log2", math.log2, lambda x, out: 1.0 / (x * _LN2), "1/(x*log(2))", "x > 0", finite=True,
-           tex=r"\log_2", taylor=_t_log2),
+           tex=r"\log_2", np=f"1.0 / ({{0}} * {_LN2!r})", taylor=_t_log2),
     _unary("log10", math.log10, lambda x, out: 1.0 / (x * _LN10), "1/(x*log(10))", "x > 0",
-           finite=True, tex=r"\log_{10}", taylor=_t_log10),
+           finite=True, tex=r"\log_{10}", np=f"1.0 / ({{0}} * {_LN10!r})", taylor=_t_log10),
     _unary("sqrt", math.sqrt, lambda x, out: 0.5 / out, "1/(2*sqrt(x))", "x >= 0", finite=True,
-           taylor=_t_sqrt),
+           np="0.5 / {out}", taylor=_t_sqrt),
     # -- piecewise
     _unary("abs", abs, _sign0, "sign(x)", kink=_at_zero("abs'(0) = 0"), finite=True,
-           taylor=_t_abs),
+           np="sign0({0})", taylor=_t_abs),
     _unary("relu", _relu, lambda x, out: 1.0 if x > 0.0 else 0.0, "(x > 0 ? 1 : 0)",
-           doc="max(x, 0)", kink=_at_zero("relu'(0) = 0"), finite=True, taylor=_t_relu),
+           doc="max(x, 0)", kink=_at_zero("relu'(0) = 0"), finite=True,
+           np="np.where({0} > 0.0, 1.0, 0.0)", taylor=_t_relu),
     Op("min", ("x", "y"), min,
-       (Partial(lambda x, y, out: 1.0 if x < y else (0.5 if x == y else 0.0), "(x < y ? 1 : 0)", _tie),
-        Partial(lambda x, y, out: 1.0 if y < x else (0.5 if x == y else 0.0), "(y < x ? 1 : 0)", _tie)),
+       (Partial(lambda x, y, out: 1.0 if x < y else (0.5 if x == y else 0.0), "(x < y ? 1 : 0)", _tie,
+                np="np.where({0} < {1}, 1.0, np.where({0} == {1}, 0.5, 0.0))"),
+        Partial(lambda x, y, out: 1.0 if y < x else (0.5 if x == y else 0.0), "(y < x ? 1 : 0)", _tie,
+                np="np.where({1} < {0}, 1.0, np.where({0} == {1}, 0.5, 0.0))")),
        finite=True, tex=r"\min", taylor=_t_min),
     Op("max", ("x", "y"), max,
-       (Partial(lambda x, y, out: 1.0 if x > y else (0.5 if x == y else 0.0), "(x > y ? 1 : 0)", _tie),
-        Partial(lambda x, y, out: 1.0 if y > x else (0.5 if x == y else 0.0), "(y > x ? 1 : 0)", _tie)),
+       (Partial(lambda x, y, out: 1.0 if x > y else (0.5 if x == y else 0.0), "(x > y ? 1 : 0)", _tie,
+                np="np.where({0} > {1}, 1.0, np.where({0} == {1}, 0.5, 0.0))"),
+        Partial(lambda x, y, out: 1.0 if y > x else (0.5 if x == y else 0.0), "(y > x ? 1 : 0)", _tie,
+                np="np.where({1} > {0}, 1.0, np.where({0} == {1}, 0.5, 0.0))")),
        finite=True, tex=r"\max", taylor=_t_max),
     # -- trigonometric
     Op("sin", ("x",), math.sin, (Partial.function_of_x(math.cos, "cos(x)"),), finite=True,
@@ -1011,21 +1157,23 @@ OPS: tuple[Op, ...] = (
     _unary("cos", math.cos, lambda x, out: -math.sin(x), "-sin(x)", py="-math.sin({0})", finite=True,
            tex=r"\cos", taylor=_t_cos),
     _unary("tan", math.tan, lambda x, out: 1.0 + out * out, "1 + tan(x)^2", finite=True, tex=r"\tan",
-           taylor=_t_tan),
+           np="1.0 + {out} * {out}", taylor=_t_tan),
     # (1 - x)*(1 + x) rather than 1 - x*x: exact near x = ±1, where 1 - x*x loses digits
     _unary("asin", math.asin, lambda x, out: 1.0 / math.sqrt((1.0 - x) * (1.0 + x)),
-           "1/sqrt(1 - x^2)", "-1 <= x <= 1", finite=True, tex=r"\arcsin", taylor=_t_asin),
+           "1/sqrt(1 - x^2)", "-1 <= x <= 1", finite=True, tex=r"\arcsin",
+           np="1.0 / np.sqrt((1.0 - {0}) * (1.0 + {0}))", taylor=_t_asin),
     _unary("acos", math.acos, lambda x, out: -1.0 / math.sqrt((1.0 - x) * (1.0 + x)),
-           "-1/sqrt(1 - x^2)", "-1 <= x <= 1", finite=True, tex=r"\arccos", taylor=_t_acos),
+           "-1/sqrt(1 - x^2)", "-1 <= x <= 1", finite=True, tex=r"\arccos",
+           np="-1.0 / np.sqrt((1.0 - {0}) * (1.0 + {0}))", taylor=_t_acos),
     _unary("atan", math.atan, lambda x, out: 1.0 / (1.0 + x * x), "1/(1 + x^2)", finite=True,
-           tex=r"\arctan", taylor=_t_atan),
+           tex=r"\arctan", np="1.0 / (1.0 + {0} * {0})", taylor=_t_atan),
     Op("atan2", ("y", "x"), math.atan2,
-       (Partial(lambda y, x, out: _over_r2(x, y, x), "x/(x^2 + y^2)"),
-        Partial(lambda y, x, out: _over_r2(-y, y, x), "-y/(x^2 + y^2)")),
+       (Partial(lambda y, x, out: _over_r2(x, y, x), "x/(x^2 + y^2)", np="over_r2({1}, {0}, {1})"),
+        Partial(lambda y, x, out: _over_r2(-y, y, x), "-y/(x^2 + y^2)", np="over_r2(-{0}, {0}, {1})")),
        doc="angle of the point (x, y)", finite=True, taylor=_t_atan2),
     Op("hypot", ("x", "y"), math.hypot,
-       (Partial(lambda x, y, out: x / out, "x/hypot(x, y)"),
-        Partial(lambda x, y, out: y / out, "y/hypot(x, y)")),
+       (Partial(lambda x, y, out: x / out, "x/hypot(x, y)", np="{0} / {out}"),
+        Partial(lambda x, y, out: y / out, "y/hypot(x, y)", np="{1} / {out}")),
        doc="sqrt(x^2 + y^2) without overflow", taylor=_t_hypot),
     # -- hyperbolic and neural-network activations
     Op("sinh", ("x",), math.sinh, (Partial.function_of_x(math.cosh, "cosh(x)"),), finite=True,
@@ -1033,53 +1181,58 @@ OPS: tuple[Op, ...] = (
     Op("cosh", ("x",), math.cosh, (Partial.function_of_x(math.sinh, "sinh(x)"),), finite=True,
        tex=r"\cosh", taylor=_t_cosh),
     _unary("tanh", math.tanh, _tanh_d, "1 - tanh(x)^2", finite=True, tex=r"\tanh",
-           taylor=_t_tanh),
+           np="tanh_d({0}, {out})", taylor=_t_tanh),
     _unary("sigmoid", _sigmoid, _sigmoid_d, "sigmoid(x)*(1 - sigmoid(x))",
            doc="1/(1 + exp(-x)), without overflow", py="{out} * sigmoid(-{0})", finite=True,
-           taylor=_t_sigmoid),
+           np="{out} * sigmoid(-{0})", taylor=_t_sigmoid),
     Op("softplus", ("x",), _softplus, (Partial.function_of_x(_sigmoid, "sigmoid(x)"),),
        doc="log(1 + exp(x)), without overflow", finite=True, taylor=_t_softplus),
     # -- rounding and other piecewise functions (issue 10): derivative 0, flagged at the jumps
     _unary("floor", _floor, _zero, "0", doc="largest integer <= x", kink=_at_integers("floor"),
-           finite=True, taylor=_t_step(math.floor)),
+           finite=True, np="0.0", taylor=_t_step(math.floor)),
     _unary("ceil", _ceil, _zero, "0", doc="smallest integer >= x", kink=_at_integers("ceil"),
-           finite=True, taylor=_t_step(math.ceil)),
+           finite=True, np="0.0", taylor=_t_step(math.ceil)),
     _unary("round", _round, _zero, "0", doc="nearest integer, half to even (as Python, PyTorch)",
-           kink=_round_kink, finite=True, taylor=_t_step(round)),
+           kink=_round_kink, finite=True, np="0.0", taylor=_t_step(round)),
     _unary("trunc", _trunc, _zero, "0", doc="integer part, towards 0", kink=_trunc_kink,
-           finite=True, taylor=_t_step(math.trunc)),
+           finite=True, np="0.0", taylor=_t_step(math.trunc)),
     _unary("sign", _sign, _zero, "0", doc="-1, 0 or 1", kink=_at_zero("sign'(0) taken as 0"),
-           finite=True, taylor=_t_step(lambda x: (x > 0) - (x < 0))),
+           finite=True, np="0.0", taylor=_t_step(lambda x: (x > 0) - (x < 0))),
     Op("mod", ("x", "y"), _mod,
        (Partial(lambda x, y, out: 1.0, "1", _mod_kink, const=1.0),
-        Partial(_mod_dy, "-floor(x/y)", _mod_kink)),
+        Partial(_mod_dy, "-floor(x/y)", _mod_kink, np="0.0 - np.floor_divide({0}, {1})")),
        domain="y != 0", symbol="%", doc="x % y, floored (the sign of y, as Python)", finite=True,
        tex=r"\bmod", taylor=_t_mod),
     # -- powers, exponentials, hyperbolic inverses
     _unary("cbrt", special.cbrt, _cbrt_d, "1/(3*cbrt(x)^2)", doc="real cube root: cbrt(-8) = -2",
-           finite=True, taylor=_t_cbrt),
-    Op("exp2", ("x",), _exp2, (Partial(lambda x, out: out * _LN2, "exp2(x)*log(2)"),), doc="2^x",
+           finite=True, np="1.0 / (3.0 * {out} * {out})", taylor=_t_cbrt),
+    Op("exp2", ("x",), _exp2,
+       (Partial(lambda x, out: out * _LN2, "exp2(x)*log(2)", np=f"{{out}} * {_LN2!r}"),), doc="2^x",
        finite=True, taylor=_t_exp2),
     _unary("asinh", math.asinh, lambda x, out: 1.0 / math.hypot(x, 1.0), "1/sqrt(x^2 + 1)",
-           finite=True, tex=r"\operatorname{arsinh}", taylor=_t_asinh),
+           finite=True, tex=r"\operatorname{arsinh}", np="1.0 / np.hypot({0}, 1.0)", taylor=_t_asinh),
     _unary("acosh", math.acosh, _acosh_d, "1/sqrt(x^2 - 1)", "x >= 1", finite=True,
-           tex=r"\operatorname{arcosh}", taylor=_t_acosh),
+           tex=r"\operatorname{arcosh}", np="1.0 / (np.sqrt({0} - 1.0) * np.sqrt({0} + 1.0))",
+           taylor=_t_acosh),
     # (1 - x)*(1 + x) rather than 1 - x*x: exact near x = ±1
     _unary("atanh", math.atanh, lambda x, out: 1.0 / ((1.0 - x) * (1.0 + x)), "1/(1 - x^2)",
-           "-1 < x < 1", finite=True, tex=r"\operatorname{artanh}", taylor=_t_atanh),
+           "-1 < x < 1", finite=True, tex=r"\operatorname{artanh}",
+           np="1.0 / ((1.0 - {0}) * (1.0 + {0}))", taylor=_t_atanh),
     # -- reciprocal trigonometric functions
     _unary("sec", _sec, lambda x, out: out * math.tan(x), "sec(x)*tan(x)", doc="1/cos(x)",
-           finite=True, tex=r"\sec", taylor=_t_sec),
-    Op("csc", ("x",), _csc, (Partial(lambda x, out: -out / math.tan(x), "-csc(x)*cot(x)"),),
-       domain="x != 0", doc="1/sin(x)", tex=r"\csc", error=_pole_error("csc has a pole at 0"),
-       taylor=_t_csc),
-    Op("cot", ("x",), _cot, (Partial(_cot_d, "-csc(x)^2"),), domain="x != 0", doc="cos(x)/sin(x)",
+           finite=True, tex=r"\sec", np="{out} * np.tan({0})", taylor=_t_sec),
+    Op("csc", ("x",), _csc,
+       (Partial(lambda x, out: -out / math.tan(x), "-csc(x)*cot(x)", np="-{out} / np.tan({0})"),),
+       domain="x != 0", doc="1/sin(x)", tex=r"\csc", error=_pole_error("csc has a pole at 0"), taylor=_t_csc),
+    Op("cot", ("x",), _cot, (Partial(_cot_d, "-csc(x)^2", np="-(1.0 / np.sin({0})) / np.sin({0})"),),
+       domain="x != 0", doc="cos(x)/sin(x)",
        tex=r"\cot", error=_pole_error("cot has a pole at 0"), taylor=_t_cot),
     # -- special functions
     _unary("erf", math.erf, _erf_d, "2/sqrt(pi)*exp(-x^2)", doc="error function", finite=True,
-           taylor=_t_erf),
+           np="erf_d({0}, {out})", taylor=_t_erf),
     _unary("erfc", math.erfc, _erfc_d, "-2/sqrt(pi)*exp(-x^2)",
-           doc="1 - erf(x), keeping its digits for large x", finite=True, taylor=_t_erfc),
+           doc="1 - erf(x), keeping its digits for large x", finite=True, np="erfc_d({0}, {out})",
+           taylor=_t_erfc),
     Op("lgamma", ("x",), special.lgamma, (Partial.function_of_x(special.digamma, "digamma(x)"),),
        domain="x not 0, -1, -2, ...", doc="log|gamma(x)|", tex=r"\ln\Gamma",
        error=_pole_error("lgamma has a pole at 0, -1, -2, ..."), taylor=_t_lgamma),
@@ -1089,21 +1242,21 @@ OPS: tuple[Op, ...] = (
        error=_pole_error("digamma has a pole at 0, -1, -2, ..."), taylor=_t_digamma),
     _unary("sinc", _sinc, _sinc_d, "(cos(pi*x) - sinc(x))/x",
            doc="sin(pi x)/(pi x), 1 at 0 (normalised, as NumPy, PyTorch)", finite=True,
-           taylor=_t_sinc),
+           np="sinc_d({0}, {out})", taylor=_t_sinc),
     # -- unit conversions and the two-argument helpers
     _unary("radians", math.radians, lambda x, out: _RADIAN, "pi/180", doc="degrees to radians",
            py=repr(_RADIAN), finite=True, taylor=_t_scaled(math.radians, _RADIAN)),
     _unary("degrees", math.degrees, lambda x, out: _DEGREE, "180/pi", doc="radians to degrees",
            py=repr(_DEGREE), taylor=_t_scaled(math.degrees, _DEGREE)),
     Op("logaddexp", ("x", "y"), _logaddexp,
-       (Partial(lambda x, y, out: _sigmoid(x - y), "sigmoid(x - y)"),
-        Partial(lambda x, y, out: _sigmoid(y - x), "sigmoid(y - x)")),
+       (Partial(lambda x, y, out: _sigmoid(x - y), "sigmoid(x - y)", np="sigmoid({0} - {1})"),
+        Partial(lambda x, y, out: _sigmoid(y - x), "sigmoid(y - x)", np="sigmoid({1} - {0})")),
        doc="log(exp(x) + exp(y)), without overflow", finite=True, taylor=_t_logaddexp),
     Op("xlogy", ("x", "y"), _xlogy,
-       (Partial(_xlogy_dx, "log(y)", _xlogy_kink, undefined="it needs log(y)"),
-        Partial(_xlogy_dy, "x/y")),
-       domain="y > 0, or x = 0", doc="x*log(y), 0 at x = 0 (as PyTorch, SciPy)",
-       taylor=_t_xlogy),
+       (Partial(_xlogy_dx, "log(y)", _xlogy_kink, undefined="it needs log(y)",
+                np="xlogy_dx({0}, {1}, {out})"),
+        Partial(_xlogy_dy, "x/y", np="xlogy_dy({0}, {1}, {out})")),
+       domain="y > 0, or x = 0", doc="x*log(y), 0 at x = 0 (as PyTorch, SciPy)", taylor=_t_xlogy),
 )
 
 for _index, _op in enumerate(OPS):

@@ -123,3 +123,21 @@ def test_plain_eval_does_not_load_the_new_modules() -> None:
             "('higher', 'rationals', 'higher_render', 'higher_cli')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_jacobian_per_point_of_a_batch(run, tmp_path) -> None:
+    points = tmp_path / "p.ndjson"
+    points.write_text('{"x": 2, "y": 3}\n{"x": 1, "y": "a"}\n\n{"x": 0.5, "y": -1}\n', encoding="utf-8")
+    res = run("eval", "u = x*y; v = x/y", "--of", "u,v", "--points", str(points))
+    assert res.exit_code == 1 and "1 of 3 points failed" in res.stderr
+    docs = [valid(json.loads(line)) for line in res.stdout.splitlines()]
+    assert [d["line"] for d in docs] == [1, 2, 4]
+    assert docs[0]["jacobian"] == [[3, 2], [1 / 3, -2 / 9]]
+    assert docs[1]["error"]["kind"] == "binding"
+    assert docs[2]["jacobian"] == [[-1, 0.5], [-1, -0.5]]
+    csv = tmp_path / "p.csv"
+    csv.write_text("x,y\n2,3\n", encoding="utf-8")
+    res = run("eval", "u = x*y; v = x/y", "--of", "all", "--points", str(csv), "-D", "y=4")
+    assert res.exit_code == 0 and json.loads(res.stdout)["jacobian"][0] == [4, 2]
+    res = run("eval", "u = x*y; v = x/y", "--of", "all", "--points", str(csv), "--format", "csv")
+    assert res.exit_code == 2

@@ -25,11 +25,74 @@ def check_options(prog: ProgramArgs, fmt: str, *, mode: Optional[str], seed: Opt
     refuse_unless(seed is None or mode in ("forward", "both"),
                   "--seed is a direction for forward mode: add --mode forward")
     refuse_unless(wrt is None or order is not None, "--wrt names the variable of --order N")
-    refuse_unless(points is None or not chosen, f"{chosen[0] if chosen else ''} works at one point; "
-                  "it does not work with --points")
+    refuse_unless(points is None or not chosen or chosen == ["--of with several names"],
+                  f"{chosen[0] if chosen else ''} works at one point; it does not work with --points")
     refuse_unless(not gradcheck or not chosen,
                   f"--gradcheck checks one gradient; it does not work with {chosen[0] if chosen else ''}")
-    refuse_unless(fmt in ("table", "json"), f"--format {fmt} is for batches")
+    if points is None:
+        refuse_unless(fmt in ("table", "json"), f"--format {fmt} is for batches")
+    else:
+        refuse_unless(fmt == "ndjson", "--of with several names and --points: one Jacobian "
+                      "document per point, as NDJSON (--format ndjson)")
+
+
+def run_jacobian_points(prog: ProgramArgs, points: str, points_format: Optional[str]) -> None:
+    """One Jacobian document per point of an NDJSON or CSV file (NDJSON out,
+    each with "line"); a bad point gives an error record in its place, and the
+    exit code is then 1."""
+    import json
+    import sys
+
+    import click
+
+    from .batch import _checked_values, _csv_points, _ndjson_points
+    from .cli.common import parse_number
+    from .cli.eval import points_format_of
+    from .errors import AutodiffError, InputError
+    from .higher import jacobian
+    from .higher_render import jacobian_doc
+    from .render import error_dict
+
+    graph = prog.parse()
+    base, overrides = prog.bindings(stdin_taken=points == "-")
+    output = prog.output or ""
+    names = [n.strip() for n in output.split(",")] if output != "all" else ["all"]
+    if points == "-":
+        stream = sys.stdin.buffer
+    else:
+        try:
+            stream = open(points, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise InputError(f"cannot read {points}: {exc.strerror}") from None
+    fmt = points_format_of(points, points_format)
+    rows = (_csv_points(stream, lambda: None, parse_number) if fmt == "csv" else
+            _ndjson_points(stream, lambda: None))
+    compact = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+    failed = total = 0
+    try:
+        for number, point in rows:
+            if point is None:
+                continue
+            total += 1
+            try:
+                if isinstance(point, AutodiffError):
+                    raise point
+                j = jacobian(graph, {**base, **_checked_values(point, f"line {number}"), **overrides},
+                             names)
+                doc = jacobian_doc(j)
+                doc = {"schema": doc.pop("schema"), "line": number, **doc}
+            except AutodiffError as exc:
+                failed += 1
+                doc = error_dict(exc, line=number)
+            click.echo(compact(doc))
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    if failed:
+        sys.stdout.flush()
+        click.echo(f"{failed} of {total} points failed; their error records are in the output",
+                   err=True)
+        sys.exit(1)
 
 
 def run(prog: ProgramArgs, fmt: str, no_nodes: bool, max_rows: int, *, mode: Optional[str],

@@ -160,6 +160,13 @@ def eval_cmd(prog: ProgramArgs, output_format: Optional[str], as_json: bool, no_
         from ..higher_cli import check_options, run
 
         check_options(prog, fmt, points=points, gradcheck=gradcheck, **beyond)
+        if points is not None:  # --of J,K --points: one Jacobian per point
+            from ..higher_cli import run_jacobian_points
+
+            refuse_unless(not nodes and not fail_fast, "--nodes and --fail-fast are not "
+                          "available for Jacobian batches")
+            run_jacobian_points(prog, points, points_format)
+            return
         refuse_unless(not nodes and not fail_fast and points_format is None,
                       "--nodes, --fail-fast and --points-format work with --points FILE")
         refuse_unless("max_rows" not in prog.given or bool(beyond.get("exact")),

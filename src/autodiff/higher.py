@@ -508,6 +508,14 @@ class _Second:
 BLOCK = 64
 
 
+def _why(exc: Exception) -> str:
+    """A rule's own explanation (not Python's "float division by zero")."""
+    text = str(exc)
+    if not text or "division by zero" in text or text.startswith(("math ", "integer ")):
+        return ""
+    return f" ({text})"
+
+
 def _second_error(graph: Graph, values: list[float], i: int, exc: Exception) -> EvaluationError:
     names = graph.names()
     op = graph.op[i]
@@ -517,7 +525,7 @@ def _second_error(graph: Graph, values: list[float], i: int, exc: Exception) -> 
            "too large for a double" if isinstance(exc, OverflowError) else "undefined")
     return EvaluationError(
         "derivative", f"the second local derivatives of {names[i]} = {expr} are {how}"
-        + (f" ({exc})" if str(exc) else "") + f", at node {names[i]}"
+        + _why(exc) + f", at node {names[i]}"
         + (f" with {shown}" if shown else ""),
         node=names[i], op=op.name if op is not None else "", expression=expr, inputs=inputs)
 
@@ -660,7 +668,7 @@ def _taylor_error(graph: Graph, values: list[float], i: int, exc: Exception) -> 
            "too large for a double" if isinstance(exc, OverflowError) else "undefined")
     return EvaluationError(
         "derivative", f"the higher derivatives of {names[i]} = {expr} are {how}"
-        + (f" ({exc})" if str(exc) else "") + f", at node {names[i]}"
+        + _why(exc) + f", at node {names[i]}"
         + (f" with {shown}" if shown else ""),
         node=names[i], op=op.name if op is not None else "", expression=expr, inputs=inputs)
 

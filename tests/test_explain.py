@@ -199,8 +199,8 @@ def test_constant_output_has_no_backward_pass(run) -> None:
 
 @pytest.mark.parametrize("args, code, words", [
     (["J=3*(a+b*c)"], 2, ["no value for the variables a, b, c"]),
-    (["J=3*(a+b*c)", "--a", "1", "--b", "2", "--c", "3", "--format", "html"], 2,
-     ["unknown format 'html' for explain"]),
+    (["J=3*(a+b*c)", "--a", "1", "--b", "2", "--c", "3", "--format", "pdf"], 2,
+     ["unknown format 'pdf' for explain"]),
     (["log(x)", "--x", "-1"], 1, ["node f = log(x)"]),
     (["x +", "--x", "1"], 2, ["line 1, column 4"]),
     (["--x", "1", "x"], 2, ["the program comes first"]),

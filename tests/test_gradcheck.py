@@ -81,3 +81,42 @@ def test_the_step_is_scaled_to_the_variable() -> None:
     result = autodiff.differentiate("x^3", {"x": 1e6})
     (c,) = gradcheck(result)
     assert c.step == 1.0 and c.passed
+
+
+@pytest.mark.parametrize("x,side", [(1.7976931348623157e308, "backward"),
+                                    (-1.7976931348623157e308, "forward")])
+def test_the_edge_of_the_double_range_is_a_one_sided_difference(run, x, side) -> None:
+    # Before: x + h overflowed to inf, and an assertion gave exit 70.
+    res = run("eval", "x/2", f"--x={x!r}", "--gradcheck", "--json", "--no-nodes")
+    assert res.exit_code == 0, res.stderr
+    check = valid(json.loads(res.stdout))["gradcheck"]["variables"]["x"]
+    assert check["passed"] and check["difference"] == side
+    assert abs(check["numeric"] - 0.5) < 1e-9  # x/2 is linear: exact up to rounding
+    assert "the step leaves the range of doubles" in check["note"]
+
+
+@pytest.mark.parametrize("program,x,exact", [("sqrt(x)", 1e-7, 0.5 / 1e-7 ** 0.5),
+                                             ("log(x)", 5e-7, 1 / 5e-7)])
+def test_next_to_a_domain_boundary_a_one_sided_difference(program, x, exact) -> None:
+    # Before: "f is not defined at x ± h", a failure although the gradient is right.
+    (c,) = gradcheck(autodiff.differentiate(program, {"x": x}))
+    assert c.passed and c.difference == "forward"
+    assert c.numeric is not None and abs(c.numeric - exact) <= 1e-6 * exact
+    assert c.step == pytest.approx(1e-6 * x)
+    assert "a one-sided (forward) difference" in c.note and "x - h" in c.note
+
+
+def test_undefined_on_both_sides_still_fails_and_says_why() -> None:
+    # log(x^2 - 1) at x = 1 + 1e-12... is defined; log(1e-300 - (x - 3)^2) only at x = 3.
+    result = autodiff.differentiate("sqrt(1e-30 - (x - 3)^2)", {"x": 3})
+    (c,) = gradcheck(result)
+    assert not c.passed and c.numeric is None and "not defined" in c.note
+
+
+def test_too_many_variables_times_nodes_is_refused_clearly() -> None:
+    # Before: quadratic in the variables (1e5 variables: about 80 minutes).
+    program = " + ".join(f"x{k}*x{k}" for k in range(300))
+    result = autodiff.differentiate(program, {f"x{k}": 1.0 for k in range(300)})
+    with pytest.raises(autodiff.errors.UsageProblem, match="more than the limit of 1,000"):
+        gradcheck(result, max_work=1000)
+    assert all(c.passed for c in gradcheck(result))

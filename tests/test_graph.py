@@ -353,7 +353,7 @@ def test_output_file(run, tmp_path) -> None:
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--format", "svgz"], "unknown format 'svgz' for graph: choose tree, dot, mermaid, svg or png"),
+    (["--format", "svgz"], "unknown format 'svgz' for graph: choose tree, dot, mermaid, svg, png or html"),
     (["--format", "svg"], "--format svg writes a file: add -o FILE (for example -o graph.svg)"),
     (["--format", "png"], "--format png writes a file: add -o FILE"),
     (["--d", "1"], "a value was given for d, but the program does not use d"),

@@ -79,3 +79,9 @@ def test_built_wheel_in_a_fresh_venv_finds_its_grammar(tmp_path) -> None:
     where = _run([str(py), "-c", "from autodiff.grammar import grammar_path; print(grammar_path())"],
                  cwd=elsewhere)
     assert "site-packages" in where.stdout and where.stdout.strip().endswith("expr.lark")
+    # the step-through page's script and styles are package data: inlined from the installed wheel
+    page = _run([str(env_dir / "bin" / "autodiff"), "explain", "J = 3*(a + b*c)", "--a", "5", "--b", "3",
+                 "--c", "2", "--format", "html", "-o", "page.html"], cwd=elsewhere)
+    assert page.returncode == 0, page.stderr
+    text = (elsewhere / "page.html").read_text(encoding="utf-8")
+    assert "autodiff's step-through page" in text and 'getElementById("autodiff-data")' in text

@@ -70,6 +70,14 @@ def compile_arrays(program: str, *, output: Optional[str] = None) -> Any:
 compile = compile_arrays  # noqa: A001 - autodiff.compile (also what the module autodiff.compile calls)
 
 
+def load_ipython_extension(ipython: object) -> None:
+    """`%load_ext autodiff` in Jupyter: the `%%autodiff` cell magic (IPython
+    is imported only then, never by `import autodiff`)."""
+    from .notebook import load_ipython_extension as load
+
+    load(ipython)
+
+
 # ---- beyond one gradient (issue 11); the modules load on first use
 
 

@@ -19,6 +19,7 @@ batch goes on, unless `fail_fast`.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import itertools
@@ -26,7 +27,9 @@ import json
 import math
 import os
 import re
+import signal
 import stat
+import threading
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Iterator, Mapping, Optional, Union
 
@@ -66,6 +69,11 @@ class BatchOptions:
     base: dict[str, float] = field(default_factory=dict)
     overrides: dict[str, float] = field(default_factory=dict)
     compile: bool = True  # False: interpret every point (for tests and comparison)
+    #: keys (NDJSON) or columns (CSV) that are not variables of the program are
+    #: carried to the output (``"extra": {...}``, or CSV columns) instead of failing
+    ignore_extra: bool = False
+    #: the CSV cell separator; None: "," or, when the header has ";" and no ",", ";"
+    csv_delimiter: Optional[str] = None
     columnar: bool = True  # CSV points on NumPy arrays when NumPy is installed (columnar.py)
 
 
@@ -148,37 +156,96 @@ def _lines(stream: IO[bytes], before_read: Callable[[], None]
            ) -> Iterator[tuple[int, Optional[bytes]]]:
     """(line number, line without its end) for each line of `stream`, read in
     chunks, or (line number, None) for a line longer than MAX_LINE (the rest
-    of it is skipped); `before_read` runs before each read (the writer
-    flushes there)."""
+    of it is skipped, and never held: memory stays below MAX_LINE + CHUNK);
+    `before_read` runs before each read (the writer flushes there). A UTF-8
+    byte-order mark at the start of the input is dropped."""
     number = 0
-    rest = b""
+    pending: list[bytes] = []  # the start of a line that has no end yet
+    pending_size = 0
     skipping = False
+    first = True
     read = getattr(stream, "read1", stream.read)
     while True:
         before_read()
         data = read(CHUNK)
         if not data:
             break
-        parts = (rest + data).split(b"\n") if rest else data.split(b"\n")
-        rest = parts.pop()
-        for line in parts:
+        if first:
+            if len(data) < 3 and _BOM.startswith(data):  # a mark split across reads
+                more = stream.read(3 - len(data))
+                data += more
+                if more and not data.startswith(_BOM):
+                    first = False
+            if data.startswith(_BOM):
+                data = data[3:]
+                first = False
+            elif len(data) >= 3:
+                first = False
+        start = 0
+        while True:
+            end = data.find(b"\n", start)
+            if end < 0:
+                break
             number += 1
             if skipping:  # the end of an overlong line, reported already
                 skipping = False
-                continue
-            yield number, line
-        if len(rest) > MAX_LINE:
-            if not skipping:
+            elif pending:
+                pending.append(data[start:end])
+                line = b"".join(pending)
+                if len(line) > MAX_LINE:
+                    yield number, None
+                else:
+                    yield number, line
+            else:
+                if end - start > MAX_LINE:
+                    yield number, None
+                else:
+                    yield number, data[start:end]
+            pending.clear()
+            pending_size = 0
+            start = end + 1
+        if start < len(data) and not skipping:
+            pending.append(data[start:])
+            pending_size += len(data) - start
+            if pending_size > MAX_LINE:
                 yield number + 1, None
                 skipping = True
-            rest = b""
-    if rest and not skipping:
-        yield number + 1, rest
+                pending.clear()
+                pending_size = 0
+    if pending and not skipping:
+        line = b"".join(pending)
+        yield number + 1, (line if len(line) <= MAX_LINE else None)
+
+
+_BOM = b"\xef\xbb\xbf"
+# a first line that reads as a CSV header (names separated by commas or semicolons)
+_CSV_HEADER = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_]*\s*([,;]\s*[A-Za-z_][A-Za-z0-9_]*\s*)+")
+
+
+class _Twice(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) < len(pairs):
+        seen: set[str] = set()
+        raise _Twice(next(k for k, _ in pairs if k in seen or seen.add(k)))  # type: ignore[func-returns-value]
+    return obj
+
+
+def _int(text: str) -> Union[int, float]:
+    # Python refuses to convert more than 4,300 digits; such an integer is
+    # out of a double's range anyway: inf, refused as "too large for a double"
+    return int(text) if len(text) < 310 else float(text)
 
 
 def _ndjson_points(stream: IO[bytes], before_read: Callable[[], None]
                    ) -> Iterator[tuple[int, Union[dict[str, Any], AutodiffError, None]]]:
-    decode = json.JSONDecoder(parse_constant=_refuse_constant).decode
+    decode = json.JSONDecoder(parse_constant=_refuse_constant, parse_int=_int,
+                              object_pairs_hook=_pairs).decode
     for number, line in _lines(stream, before_read):
         if line is None:
             yield number, PointError(f"line {number} is longer than {MAX_LINE} bytes")
@@ -189,11 +256,18 @@ def _ndjson_points(stream: IO[bytes], before_read: Callable[[], None]
             yield number, PointError(f"line {number} is not valid UTF-8 (byte 0x{line[exc.start]:02x} "
                                      f"at byte {exc.start + 1} of the line)")
             continue
+        except _Twice as exc:
+            yield number, BindingError(f"line {number}: {_show(exc.name)} is bound twice in the JSON "
+                                       "object", _show(exc.name))
+            continue
         except ValueError as exc:
             if not line.strip():
                 yield number, None  # a blank line: no point, no output
                 continue
-            yield number, PointError(f"line {number} is not valid JSON: {_show(str(exc))}")
+            hint = ""
+            if number == 1 and _CSV_HEADER.fullmatch(line.decode("utf-8", "replace").rstrip("\r")):
+                hint = " (it looks like a CSV header: say --points-format csv)"
+            yield number, PointError(f"line {number} is not valid JSON: {_show(str(exc))}{hint}")
             continue
         except RecursionError:
             yield number, PointError(f"line {number} is not a binding set: nested too deeply")
@@ -205,65 +279,97 @@ def _ndjson_points(stream: IO[bytes], before_read: Callable[[], None]
         yield number, obj
 
 
-def _csv_points(stream: IO[bytes], before_read: Callable[[], None],
-                parse_value: Callable[[str, str], float], allowed: Optional[set[str]] = None
-                ) -> Iterator[tuple[int, Union[dict[str, Any], AutodiffError, None]]]:
-    """Rows of a CSV file with a header row of variable names; values are
-    parsed with `parse_value(text, name)` (the CLI's strict decimal rule). A
-    header naming a variable outside `allowed` fails the whole batch (every
-    row would fail)."""
-    state = {"line": 0, "too_long": 0}
-
-    def text_lines() -> Iterator[str]:
-        for number, raw in _lines(stream, before_read):
-            state["line"] = number
-            if raw is None:
-                state["too_long"] = number
-                yield "\n"
-                continue
-            yield raw.rstrip(b"\r").decode("utf-8", "surrogateescape") + "\n"
-
-    reader = csv.reader(text_lines(), strict=True)
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise PointError(f"the CSV header (line 1) is malformed: {exc}") from None
-    if header is None:
-        return
-    names = [h.strip() for h in header]
-    for name in names:
-        if not (name and set(name) <= _NAME_CHARS and not name[0].isdigit()):
-            raise PointError(f"the CSV header (line 1) must be variable names; '{_show(name)}' "
-                             "is not one")
-    unknown = [n for n in names if allowed is not None and n not in allowed]
-    if unknown:
-        used = ", ".join(sorted(allowed or ())) or "none"
-        raise BindingError(f"the CSV header (line 1) names {unknown[0]}, but the program does not use "
-                           f"{unknown[0]} (its variables: {used})", unknown[0])
-    if len(set(names)) != len(names):
-        dup = next(n for n in names if names.count(n) > 1)
-        raise PointError(f"the CSV header (line 1) names {dup} twice")
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield state["line"], PointError(f"line {state['line']} is not valid CSV: {exc}")
+def _csv_header(lines: Iterator[tuple[int, Optional[bytes]]], allowed: Optional[set[str]],
+                delimiter: Optional[str], ignore_extra: bool
+                ) -> Optional[tuple[list[str], str, list[int]]]:
+    """The header row of a CSV input: (names, delimiter, the indices of the
+    columns that are not variables, with `ignore_extra`), or None for an empty
+    input. Blank lines before it are skipped. A bad header fails the whole
+    batch (every row would fail)."""
+    for number, raw in lines:
+        if raw is None:
+            raise PointError(f"the CSV header (line {number}) is longer than {MAX_LINE} bytes")
+        text = raw.rstrip(b"\r").decode("utf-8", "surrogateescape")
+        if not text.strip():
             continue
-        number = state["line"]
-        if state["too_long"] == number:
+        where = f"the CSV header (line {number})"
+        if delimiter is None:  # European spreadsheets write "x;y"
+            delimiter = ";" if ";" in text and "," not in text else ","
+        try:
+            header = next(csv.reader([text], delimiter=delimiter, strict=True))
+        except csv.Error as exc:
+            raise PointError(f"{where} is malformed: {exc}") from None
+        names = [h.strip() for h in header]
+        extra: list[int] = []
+        for k, name in enumerate(names):
+            is_name = bool(name) and set(name) <= _NAME_CHARS and not name[0].isdigit()
+            if allowed is not None and ignore_extra and name not in allowed:
+                if not name or any("\udc80" <= ch <= "\udcff" for ch in name):
+                    raise PointError(f"{where} has an empty or invalid column name")
+                extra.append(k)
+                continue
+            if not is_name:
+                raise PointError(f"{where} must be variable names; '{_show(name)}' is not one")
+        unknown = [n for n in names if allowed is not None and n not in allowed]
+        if unknown and not ignore_extra:
+            used = ", ".join(sorted(allowed or ())) or "none"
+            raise BindingError(f"{where} names {_show(unknown[0])}, but the program does not use "
+                               f"{_show(unknown[0])} (its variables: {used}; --ignore-extra carries "
+                               "other columns through)", unknown[0])
+        if len(set(names)) != len(names):
+            dup = next(n for n in names if names.count(n) > 1)
+            raise PointError(f"{where} names {_show(dup)} twice")
+        return names, delimiter, extra
+    return None
+
+
+def _csv_rows(lines: Iterator[tuple[int, Optional[bytes]]], names: list[str], delimiter: str,
+              parse_value: Callable[[str, str], float], extra: list[int]
+              ) -> Iterator[tuple[int, Union[dict[str, Any], AutodiffError, None]]]:
+    """The points of a CSV input after its header, one physical line at a
+    time: a quoted cell cannot span lines (an unterminated quote is an error
+    record for its line, and the next line is read on its own), so every line
+    is a result, an error record, or blank. Values are parsed with
+    `parse_value(text, name)` (the CLI's strict decimal rule) after the
+    spaces around them are dropped (`1, 2` is read as `1,2`). The values of
+    the `extra` columns are kept as text under the key `_extra_columns`."""
+    reader = csv.reader
+    width = len(names)
+    for number, raw in lines:
+        if raw is None:
             yield number, PointError(f"line {number} is longer than {MAX_LINE} bytes")
             continue
-        if not row or row == [""]:
+        text = raw.rstrip(b"\r").decode("utf-8", "surrogateescape")
+        if not text or text.isspace():
             yield number, None
             continue
-        if len(row) != len(names):
-            yield number, PointError(f"line {number} has {len(row)} cells; the header has "
-                                     f"{len(names)}")
+        try:  # (without quotes, a CSV line is its cells joined by the delimiter)
+            row = (text.split(delimiter) if '"' not in text and "\r" not in text
+                   else next(reader([text], delimiter=delimiter, strict=True)))
+        except csv.Error as exc:
+            why = str(exc)
+            if why == "unexpected end of data":
+                why = "a quoted cell is not closed on this line (a cell cannot span lines)"
+            yield number, PointError(f"line {number} is not valid CSV: {why}")
+            continue
+        if len(row) != width:
+            yield number, PointError(f"line {number} has {len(row)} cells; the header has {width}")
             continue
         if any("\udc80" <= ch <= "\udcff" for cell in row for ch in cell):
             yield number, PointError(f"line {number} is not valid UTF-8")
+            continue
+        if extra:
+            values = {names[k]: row[k] for k in extra}
+            try:
+                point: dict[str, Any] = {name: parse_value(cell.strip(), name)
+                                         for k, (name, cell) in enumerate(zip(names, row, strict=True))
+                                         if k not in extra}
+            except AutodiffError as exc:
+                exc.extra_values = values  # type: ignore[attr-defined]
+                yield number, exc
+                continue
+            point[_EXTRA] = values
+            yield number, point
             continue
         try:
             yield number, {name: parse_value(cell.strip(), name)
@@ -272,11 +378,18 @@ def _csv_points(stream: IO[bytes], before_read: Callable[[], None],
             yield number, exc
 
 
+#: the key of a CSV point under which the extra columns' text travels (not a name)
+_EXTRA = " extra"
+
+
 # ---------------------------------------------------------------- the batch
 
 
 class _Writer:
-    """Collects output text and writes it in chunks; `flush` writes what is pending."""
+    """Collects output text and writes it in chunks; `flush` writes what is
+    pending. Every write is of whole lines, and Ctrl-C (SIGINT) during a
+    write is held until the write is complete, so the output ends on a whole
+    line whatever the signal (a slow reader of a pipe gets no half record)."""
 
     def __init__(self, out: IO[bytes]) -> None:
         self.out = out
@@ -290,10 +403,32 @@ class _Writer:
             self.flush()
 
     def flush(self) -> None:
-        if self.parts:
-            self.out.write("".join(self.parts).encode("utf-8"))
-            self.parts.clear()
-        self.out.flush()
+        data = "".join(self.parts).encode("utf-8") if self.parts else b""
+        self.parts.clear()
+        with _interrupt_held():
+            if data:
+                self.out.write(data)
+            self.out.flush()
+
+
+@contextlib.contextmanager
+def _interrupt_held() -> Iterator[None]:
+    """Hold SIGINT (Ctrl-C) for the duration, then raise KeyboardInterrupt if
+    it came. (A write blocked on a full pipe is resumed after the handler
+    runs, PEP 475, so the write completes.) Outside the main thread, or when
+    someone else handles SIGINT, nothing changes."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    caught: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if caught:
+        raise KeyboardInterrupt
 
 
 class _CsvSink:
@@ -306,7 +441,10 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
               progress: Optional[Callable[[int, int], None]] = None) -> BatchSummary:
     """Evaluate `selected` (the output's graph, from `full.select`) at every
     point of `stream`, writing one result per point to `out`."""
-    if options.columnar and options.compile and options.points_format == "csv" and parse_value:
+    if options.output_format == "csv":  # (before any path reads or writes anything)
+        _csv_columns(selected, [])
+    if (options.columnar and options.compile and options.points_format == "csv" and parse_value
+            and options.csv_delimiter in (None, ",")):
         columnar = _columnar(stream)
         if columnar is not None:
             done = columnar(full, selected, stream, out, options, parse_value=parse_value, progress=progress)
@@ -328,26 +466,35 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
     base, overrides = options.base, options.overrides
     dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
-    if as_csv:
-        for reserved in ("line", "error"):
-            if reserved in required_set:
-                raise UsageProblem(f"a variable named {reserved} clashes with the CSV column "
-                                   f"{reserved}; use NDJSON output for this program")
-        csv_out = csv.writer(_CsvSink(writer), lineterminator="\n")
-        csv_out.writerow(["line", *required, out_name, *(f"d{out_name}/d{v}" for v in required),
-                          "error"])
-
     def before_read() -> None:
         writer.flush()
         if progress is not None:
             progress(summary.points, 0)
 
+    extra_names: list[str] = []
     if options.points_format == "csv":
         if parse_value is None:
             raise UsageProblem("CSV points need a number parser")
-        points = _csv_points(stream, before_read, parse_value, allowed)
+        lines = _lines(stream, before_read)
+        header = _csv_header(lines, allowed, options.csv_delimiter, options.ignore_extra)
+        if header is None:
+            points: Iterator[tuple[int, Any]] = iter(())
+        else:
+            names, delimiter, extra_index = header
+            extra_names = [names[k] for k in extra_index]
+            points = _csv_rows(lines, names, delimiter, parse_value, extra_index)
     else:
         points = _ndjson_points(stream, before_read)
+        if options.ignore_extra:
+            extra_names = ["extra"]  # one CSV column: the extra keys as a JSON object
+
+    if as_csv:  # (after the input's header: a bad one writes nothing)
+        csv_out = csv.writer(_CsvSink(writer), lineterminator="\n")
+        csv_out.writerow(_csv_columns(selected, extra_names))
+
+    ignore_extra = options.ignore_extra
+    from_csv = options.points_format == "csv"
+    dumps_extra = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode
 
     # A result line is one %-format of a template per order of the point's
     # keys (json.dumps writes a float as its repr, which %r gives); integral
@@ -369,6 +516,14 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
         result: Optional[tuple[float, ...]] = None
         full_result: Optional[Result] = None
         merged: Any = point
+        extra: Optional[dict[str, Any]] = None
+        if ignore_extra:
+            if type(point) is not dict:
+                extra = getattr(point, "extra_values", None)
+            elif from_csv:
+                extra = point.pop(_EXTRA, None)
+            else:
+                extra = {k: point.pop(k) for k in [k for k in point if k not in allowed]}
         if isinstance(point, AutodiffError):
             error = point
         else:
@@ -400,10 +555,12 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
                 summary.failures.append((number, error))
             if as_csv:
                 cells = _echo_inputs(merged, required) if isinstance(merged, dict) else [""] * len(required)
-                csv_out.writerow([number, *cells, "", *([""] * len(required)),
+                csv_out.writerow([number, *_extra_cells(extra, extra_names, from_csv, dumps_extra),
+                                  *cells, "", *([""] * len(required)),
                                   f"{error.kind}: {error.message}"])
             else:
-                writer.add(dumps(error_dict(error, line=number)) + "\n")
+                text = dumps(error_dict(error, line=number)) + "\n"
+                writer.add(_with_extra(text, number, extra, dumps_extra) if extra else text)
             if options.fail_fast:
                 summary.stopped = True
                 break
@@ -411,15 +568,22 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
         if full_result is not None:
             if as_csv:
                 grad = full_result.gradient
-                csv_out.writerow([number, *(_num(full_result.bindings[v]) for v in required),
+                csv_out.writerow([number, *_extra_cells(extra, extra_names, from_csv, dumps_extra),
+                                  *(_num(full_result.bindings[v]) for v in required),
                                   _num(full_result.value), *(_num(grad[v]) for v in required), ""])
             else:
                 doc = result_dict(full_result, nodes=options.nodes)
                 doc = {"schema": doc.pop("schema"), "line": number, **doc}
-                writer.add(dumps(doc) + "\n")
+                text = dumps(doc) + "\n"
+                writer.add(_with_extra(text, number, extra, dumps_extra) if extra else text)
             continue
         assert result is not None
         if as_csv:
+            if extra_names:
+                csv_out.writerow([number, *_extra_cells(extra, extra_names, from_csv, dumps_extra),
+                                  *(_num(float(merged[v])) for v in required),
+                                  *(_num(x) for x in result), ""])
+                continue
             csv_out.writerow([number, *(_num(float(merged[v])) for v in required),
                               *(_num(x) for x in result), ""])
             continue
@@ -433,9 +597,45 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
         line = template % (number, *numbers)
         if 0.0 in map(fmod, numbers, ones):
             line = _INTEGRAL.sub(_integral, line)
+        if extra:
+            line = _with_extra(line, number, extra, dumps_extra)
         append(line)
     writer.flush()
     return summary
+
+
+def _csv_columns(selected: Graph, extra_names: list[str]) -> list[str]:
+    """The CSV output's header row; a UsageProblem if two columns would have
+    the same name (a variable or the output named line or error)."""
+    required = selected.output_variables()
+    out_name = selected.output_name
+    for reserved in ("line", "error"):
+        if reserved in required:
+            raise UsageProblem(f"a variable named {reserved} clashes with the CSV column "
+                               f"{reserved}; use NDJSON output for this program")
+    columns = ["line", *extra_names, *required, out_name,
+               *(f"d{out_name}/d{v}" for v in required), "error"]
+    if len(set(columns)) < len(columns):
+        dup = next(c for c in columns if columns.count(c) > 1)
+        raise UsageProblem(f"the CSV output would have two columns named {_show(dup)} (the "
+                           f"output or an extra column is named {_show(dup)}); rename it, or "
+                           "use NDJSON output")
+    return columns
+
+
+def _with_extra(line: str, number: int, extra: dict[str, Any], dumps: Callable[[Any], str]) -> str:
+    """A record with ``"extra": {...}`` after its ``"line"``."""
+    prefix = f'{{"schema":{SCHEMA_VERSION},"line":{number}'
+    return f'{prefix},"extra":{dumps(extra)}{line[len(prefix):]}'
+
+
+def _extra_cells(extra: Optional[dict[str, Any]], names: list[str], from_csv: bool,
+                 dumps: Callable[[Any], str]) -> list[str]:
+    if not names:
+        return []
+    if from_csv:
+        return [(extra or {}).get(n, "") for n in names]
+    return [dumps(extra) if extra else ""]
 
 
 def _columnar(stream: IO[bytes]) -> Any:

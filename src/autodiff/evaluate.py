@@ -46,6 +46,22 @@ class Result:
     def __repr__(self) -> str:
         return f"<Result {self.output} = {self.value!r}, gradient {self.gradient!r}>"
 
+    # Jupyter display (notebook.py): the table, the gradient
+    def _repr_html_(self) -> str:
+        from .notebook import result_html
+
+        return result_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from .notebook import result_markdown
+
+        return result_markdown(self)
+
+    def _repr_latex_(self) -> str:
+        from .notebook import result_latex
+
+        return result_latex(self)
+
     @property
     def output(self) -> str:
         return self.graph.output_name

@@ -33,7 +33,7 @@ from .render import elide
 
 __all__ = ["Explanation", "ForwardStep", "BackwardStep", "Term", "Path", "PathSet", "explain",
            "count_paths", "iter_paths", "explain_text", "explain_markdown", "explain_latex",
-           "explain_dict", "count_text"]
+           "explain_dict", "count_text", "forward_steps"]
 
 #: the one sentence on why reverse mode does not enumerate paths
 WHY_REVERSE = ("Reverse mode never lists the paths: each node's adjoint is the sum, over its uses, "
@@ -108,10 +108,21 @@ class Explanation:
     max_paths: int = 0
     #: node -> its users (reachable from the output), each once, in order
     users: list[list[int]] = field(default_factory=list)
+    #: significant digits the steps were written with (None: all)
+    digits: Optional[int] = None
 
     @property
     def output_name(self) -> str:
         return self.result.output
+
+    # Jupyter display (notebook.py): the step-through page inline
+    def _repr_html_(self) -> str:
+        from .notebook import explanation_html
+
+        return explanation_html(self, self.digits)
+
+    def _repr_markdown_(self) -> str:
+        return explain_markdown(self, digits=self.digits, max_steps=200)
 
 
 # ---------------------------------------------------------------- building the steps
@@ -198,22 +209,21 @@ def _write(g: Graph, i: int, parts: list[str]) -> str:
     return write_op(op, parts)
 
 
-def explain(result: Result, *, paths: bool = False, max_paths: int = 20,
-            digits: Optional[int] = None) -> Explanation:
-    """The steps of the forward and backward passes of `result` (and, with
-    `paths`, up to `max_paths` paths from each input to the output).
-    `result` must have been evaluated with its local factors kept."""
-    g = result.graph
+def forward_steps(g: Graph, values: list[float], *, digits: Optional[int] = None,
+                  upto: Optional[int] = None) -> list[ForwardStep]:
+    """The forward pass's steps: the inputs, then each named constant and
+    operation the output depends on, in evaluation order. With `upto`, only
+    the nodes before node `upto` (the partial evaluation of a program that
+    failed there: `values` need only be right below it)."""
     names = g.names()
-    values = result.values
     reach = g.reachable()
+    end = g.output + 1 if upto is None else upto
     fmt = lambda x: format_number(x, digits)  # noqa: E731
-
     forward: list[ForwardStep] = []
     for name, i in g.variables.items():
         if reach[i]:
             forward.append(ForwardStep(i, name, "input", "", "", values[i]))
-    for i in range(g.output + 1):
+    for i in range(end):
         if not reach[i]:
             continue
         op = g.op[i]
@@ -225,9 +235,21 @@ def explain(result: Result, *, paths: bool = False, max_paths: int = 20,
         expr = _write(g, i, [names[j] for j in args])
         subst = _write(g, i, [names[j] if g.is_literal(j) else fmt(values[j]) for j in args])
         forward.append(ForwardStep(i, names[i], op.name, expr, subst, values[i]))
-    if names[g.output] != g.output_name:  # J = x, or u = x; J = u: the output is another node
+    if upto is None and names[g.output] != g.output_name:  # J = x, or u = x; J = u
         forward.append(ForwardStep(g.output, g.output_name, "alias", names[g.output],
                                    names[g.output], values[g.output]))
+    return forward
+
+
+def explain(result: Result, *, paths: bool = False, max_paths: int = 20,
+            digits: Optional[int] = None) -> Explanation:
+    """The steps of the forward and backward passes of `result` (and, with
+    `paths`, up to `max_paths` paths from each input to the output).
+    `result` must have been evaluated with its local factors kept."""
+    g = result.graph
+    names = g.names()
+    reach = g.reachable()
+    forward = forward_steps(g, result.values, digits=digits)
 
     users = _users(g, reach)
     backward: list[BackwardStep] = []
@@ -241,7 +263,7 @@ def explain(result: Result, *, paths: bool = False, max_paths: int = 20,
                                   list(result.conventions.get(u, []))))
             backward.append(BackwardStep(j, names[j], adj[j], terms))
 
-    ex = Explanation(result, forward, backward, max_paths=max_paths, users=users)
+    ex = Explanation(result, forward, backward, max_paths=max_paths, users=users, digits=digits)
     if paths:
         counts = count_paths(g, users)
         sets = []

@@ -68,6 +68,11 @@ class Graph:
     def __len__(self) -> int:
         return len(self.op)
 
+    def _repr_html_(self) -> str:  # Jupyter: the structure page (notebook.py)
+        from .notebook import graph_html
+
+        return graph_html(self.select(None) if self.output >= 0 else self)
+
     # -- names ------------------------------------------------------------
 
     def names(self) -> list[str]:

@@ -9,6 +9,7 @@ byte-identical output.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Iterator, Optional
 
 from .errors import AutodiffError
@@ -73,19 +74,30 @@ def result_dict(result: Result, *, nodes: bool = True) -> dict[str, Any]:
     return doc
 
 
-def iter_result_json(result: Result) -> Iterator[str]:
-    """`dumps(result_dict(result, nodes=False))` in pieces, written straight from
-    the result: a 1e6-variable gradient is never copied into dicts first. (A
-    test checks that the text is identical.)"""
+def iter_result_json(result: Result, *, nodes: bool = False,
+                     gradcheck: Optional[dict[str, Any]] = None) -> Iterator[str]:
+    """`dumps(result_dict(result, nodes=nodes))` in pieces, written straight
+    from the result: a 1e6-variable gradient or a 1e6-node trace is never
+    copied into dicts first, and each node is one piece (about as fast as
+    the parse; the indenting pure-Python encoder took minutes). `gradcheck`
+    (`gradcheck.gradcheck_dict`) goes between the bindings and the nodes, as
+    `eval --gradcheck --json` writes it. Tests check that the text is identical."""
     import json  # here, so that the table path does not load it
+    import json.encoder
 
-    name = json.JSONEncoder(ensure_ascii=False).encode
+    # (what json.dumps(..., ensure_ascii=False) writes for a str, and for
+    # json_number(x): the same text, without a call per value through them)
+    name = json.encoder.encode_basestring
+    exact = 2.0**53
+    copysign, float_repr = math.copysign, float.__repr__
 
     def number(x: float) -> str:
+        if x - x == 0.0:  # finite
+            if x.is_integer() and -exact < x < exact and (x != 0.0 or copysign(1.0, x) > 0.0):
+                return str(int(x))
+            return float_repr(x)
         v = json_number(x)
-        if isinstance(v, str):
-            return name(v)
-        return str(v) if isinstance(v, int) else float.__repr__(v)
+        return name(v) if isinstance(v, str) else str(v)
 
     def mapping(key: str, items: Iterator[tuple[str, float]]) -> Iterator[str]:
         yield f',\n  "{key}": {{'
@@ -100,7 +112,52 @@ def iter_result_json(result: Result) -> Iterator[str]:
     adj, var = result.adjoints, result.graph.variables
     yield from mapping("gradient", ((v, adj[var[v]]) for v in result.graph.output_variables()))
     yield from mapping("bindings", iter(result.bindings.items()))
+    if gradcheck is not None:
+        text = json.dumps(gradcheck, indent=2, ensure_ascii=False, allow_nan=False)
+        yield ',\n  "gradcheck": ' + text.replace("\n", "\n  ")
+    if nodes:
+        yield from _iter_nodes_json(result, name, number)
     yield "\n}"
+
+
+def _iter_nodes_json(result: Result, name: Any, number: Any) -> Iterator[str]:
+    """The `"nodes"` list of `iter_result_json`, one node a piece, indented
+    as `json.dumps(..., indent=2)` indents it."""
+    g = result.graph
+    names = g.names()
+    values, adj, conventions = result.values, result.adjoints, result.conventions
+    rows = node_rows(result)
+    if not rows:
+        yield ',\n  "nodes": []'
+        return
+    yield ',\n  "nodes": ['
+    sep = "\n    {\n      "
+    for i in rows:
+        op = g.op[i]
+        own = name(names[i])
+        if op is None:
+            head = f'"name": {own},\n      "op": {name(g.kind(i))},\n      "expression": {own},' \
+                   '\n      "inputs": [],'
+        else:
+            args = g.args(i)
+            inputs = ("[\n        " + ",\n        ".join(name(names[j]) for j in args) + "\n      ]"
+                      if args else "[]")
+            head = (f'"name": {own},\n      "op": {name(op.name)},\n      "expression": '
+                    f'{name(g.expression(i, names))},\n      "inputs": {inputs},')
+        local = result.local_factors(i)
+        local_text = ("{\n        " + ",\n        ".join(f"{name(k)}: {number(v)}"
+                                                       for k, v in local.items()) + "\n      }"
+                      if local else "{}")
+        adjoint = number(adj[i]) if g.active[i] else "null"
+        tail = ""
+        if i in conventions:
+            notes = conventions[i]
+            tail = (',\n      "conventions": [\n        ' + ",\n        ".join(map(name, notes))
+                    + "\n      ]" if notes else ',\n      "conventions": []')
+        yield (f'{sep}{head}\n      "value": {number(values[i])},\n      "local": {local_text},'
+               f'\n      "adjoint": {adjoint}{tail}\n    }}')
+        sep = ",\n    {\n      "
+    yield "\n  ]"
 
 
 def error_dict(error: AutodiffError, *, line: Optional[int] = None) -> dict[str, Any]:
@@ -113,7 +170,8 @@ def error_dict(error: AutodiffError, *, line: Optional[int] = None) -> dict[str,
 
 def dumps(doc: dict[str, Any], indent: Optional[int] = 2) -> str:
     """Serialise deterministically: keys in insertion order, no NaN/Infinity,
-    UTF-8 text kept (∂ stays ∂)."""
+    UTF-8 text kept (∂ stays ∂). `indent=None`: one compact line, as a
+    batch's NDJSON records are written."""
     return "".join(iter_json(doc, indent))
 
 
@@ -121,5 +179,7 @@ def iter_json(doc: dict[str, Any], indent: Optional[int] = 2) -> Iterator[str]:
     """`dumps` in pieces, for writing a large document without building it whole."""
     import json  # here, so that the table path does not load it
 
-    encoder = json.JSONEncoder(indent=indent, ensure_ascii=False, allow_nan=False)
+    separators = (",", ":") if indent is None else None
+    encoder = json.JSONEncoder(indent=indent, ensure_ascii=False, allow_nan=False,
+                               separators=separators)
     return encoder.iterencode(doc)

@@ -121,9 +121,11 @@ interrupted.
 @click.option("--format", "fmt", type=_FORMAT, default="text", metavar="FORMAT",
               help=f"The report: {or_list(list(CHECK_FORMATS))} (default text).")
 @click.option("--update", is_flag=True, help="Rewrite the expected numbers from the current results.")
+@click.option("--allow-outside", is_flag=True, help="Let a case's file = name any file (by default "
+              "only regular files inside FILE's folder).")
 @click.option("--debug", is_flag=True, help="Show a Python traceback for internal errors.")
 @guarded(json_when=lambda p: p.get("fmt") == "json")
-def check_cmd(file: str, fmt: str, update: bool, debug: bool) -> None:
+def check_cmd(file: str, fmt: str, update: bool, allow_outside: bool, debug: bool) -> None:
     from ..check import load_cases, run_case, update_file
 
     if update and fmt != "text":
@@ -134,7 +136,7 @@ def check_cmd(file: str, fmt: str, update: bool, debug: bool) -> None:
             raise UsageProblem("--update rewrites FILE: cases from stdin have no file to rewrite")
         cases = _cases_from_stdin(load_cases)
     else:
-        cases = load_cases(Path(file), updating=update)
+        cases = load_cases(Path(file), updating=update, allow_outside=allow_outside)
     rows = []
     for case in cases:
         start = time.perf_counter()

@@ -41,12 +41,9 @@ def _print_table(result: Result, digits: Optional[int], max_rows: int, no_nodes:
 
 
 def _print_json(result: Result, digits: Optional[int], max_rows: int, no_nodes: bool) -> None:
-    from ..render import iter_json, iter_result_json, result_dict
+    from ..render import iter_result_json
 
-    if no_nodes:
-        write_json(iter_result_json(result))
-    else:
-        write_json(iter_json(result_dict(result)))
+    write_json(iter_result_json(result, nodes=not no_nodes))
 
 
 #: --format: name -> (help, renderer of one point; None for the batch formats of --points)
@@ -149,17 +146,21 @@ def _json_output(params: dict[str, Any]) -> Optional[str]:
               help="The format of --points (default: by extension, .csv is CSV, else NDJSON).")
 @click.option("--nodes", is_flag=True, help="With --points: include each point's per-node trace.")
 @click.option("--fail-fast", is_flag=True, help="With --points: stop at the first failing point.")
+@click.option("--ignore-extra", is_flag=True, help="With --points: carry keys or columns that are "
+              "not variables of the program (an id) to the output instead of failing.")
 @click.option("--gradcheck", is_flag=True, help="Check each partial derivative against a central "
               "difference; exit 1 on a mismatch.")
 @higher_options
 def eval_cmd(prog: ProgramArgs, output_format: Optional[str], as_json: bool, no_nodes: bool,
              max_rows: int, points: Optional[str], points_format: Optional[str], nodes: bool,
-             fail_fast: bool, gradcheck: bool, **beyond: Any) -> None:
+             fail_fast: bool, ignore_extra: bool, gradcheck: bool, **beyond: Any) -> None:
     fmt = _choose_format(output_format, as_json, points is not None)
     if wants_higher({"output": prog.output, **beyond}):  # issue 11: forward mode, Hessians, ...
         from ..higher_cli import check_options, run
 
         check_options(prog, fmt, points=points, gradcheck=gradcheck, **beyond)
+        refuse_unless(not ignore_extra, "--ignore-extra is not available with the options of "
+                      "issue 11 (--mode, --of J,K, --hessian, --hvp, --order, --exact)")
         if points is not None:  # --of J,K --points: one Jacobian per point
             from ..higher_cli import run_jacobian_points
 
@@ -174,13 +175,15 @@ def eval_cmd(prog: ProgramArgs, output_format: Optional[str], as_json: bool, no_
         run(prog, fmt, no_nodes, max_rows, **beyond)
         return
     _check_options(prog, fmt, points, points_format, nodes, fail_fast, gradcheck, no_nodes)
+    refuse_unless(points is not None or not ignore_extra, "--ignore-extra works with --points FILE")
     base, overrides = prog.bindings(stdin_taken=points == "-")
     if points is not None:
         graph = prog.parse()
         run_points(graph, prog.select(graph), points, output_format=fmt,
                    points_format=points_format, nodes=nodes, fail_fast=fail_fast, base=base,
                    overrides=overrides, stdin_taken=prog.program_from_stdin() or
-                   bool(prog.bindings_json and prog.bindings_json[0] == "@-"))
+                   bool(prog.bindings_json and prog.bindings_json[0] == "@-"),
+                   ignore_extra=ignore_extra)
         return
     result = prog.evaluate({**base, **overrides}, keep_local=not (fmt == "json" and no_nodes))
     if gradcheck:
@@ -286,13 +289,14 @@ class _ProgressBar:
 
 def run_points(full: Graph, selected: Graph, points: str, *, output_format: str,
                points_format: Optional[str], nodes: bool, fail_fast: bool, base: dict[str, float],
-               overrides: dict[str, float], stdin_taken: bool) -> None:
+               overrides: dict[str, float], stdin_taken: bool, ignore_extra: bool = False) -> None:
     """Run a batch; exit 1 (after the summary on stderr) if any point failed."""
     from ..batch import BatchOptions, run_batch
 
     fmt = points_format_of(points, points_format)
     options = BatchOptions(output_format=output_format, points_format=fmt, nodes=nodes,
-                           fail_fast=fail_fast, base=base, overrides=overrides)
+                           fail_fast=fail_fast, base=base, overrides=overrides,
+                           ignore_extra=ignore_extra)
     if points == "-":
         if stdin_taken:
             raise UsageProblem("only one input can come from stdin ('-'): the program or the points")
@@ -347,16 +351,11 @@ def print_gradcheck(result: Result, checks: list[Any], as_json: bool, nodes: boo
     if a partial derivative disagrees with its central difference."""
     from ..gradcheck import gradcheck_dict
     from ..numfmt import format_number
-    from ..render import dumps, result_dict
+    from ..render import iter_result_json
 
     passed = all(c.passed for c in checks)
     if as_json:
-        doc = result_dict(result, nodes=nodes)
-        node_list = doc.pop("nodes", None)
-        doc["gradcheck"] = gradcheck_dict(checks)
-        if node_list is not None:
-            doc["nodes"] = node_list
-        click.echo(dumps(doc))
+        write_json(iter_result_json(result, nodes=nodes, gradcheck=gradcheck_dict(checks)))
     else:
         from rich.console import Console
         from rich.table import Table

@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional, Union
 
 import click
 
-from ..errors import UsageProblem, escape_text
+from ..errors import EvaluationError, UsageProblem, escape_text
 from ..evaluate import Result
 from ..graph import Graph
 from .common import (
@@ -63,6 +63,28 @@ def _to_mermaid(pic: Any) -> str:
     return drawing.to_mermaid(pic)
 
 
+def _page(selected: Graph, result: Optional[Result], digits: Optional[int], max_nodes: int,
+          max_depth: int) -> Picture:
+    from .. import page
+
+    if result is None:
+        return page.structure_page(selected)
+    return page.page_for(result, digits=digits, max_nodes=_limit(max_nodes))
+
+
+def _evaluate_or_page(prog: ProgramArgs, bindings: dict[str, float], page_to: Optional[str]) -> Result:
+    """prog.evaluate; with `page_to` (--format html), a program that fails
+    still gets its page, up to the failing node, before the error is reported."""
+    try:
+        return prog.evaluate(bindings)
+    except EvaluationError as exc:
+        if page_to is not None:
+            from .. import page
+
+            _write(page.failure_page(prog.select(prog.parse()), bindings, exc), page_to)
+        raise
+
+
 #: --format of graph: name -> (help, renderer)
 GRAPH_FORMATS: dict[str, tuple[str, Callable[..., Picture]]] = {
     "tree": ("(default) a tree from the output back to the inputs, for the terminal; a node met "
@@ -75,6 +97,9 @@ GRAPH_FORMATS: dict[str, tuple[str, Callable[..., Picture]]] = {
     "png": ("PNG rendered by Graphviz's `dot` program (must be installed); needs -o",
             _drawn(_to_dot, "png")),
 }
+GRAPH_FORMATS["html"] = (
+    "one self-contained page, laid out by autodiff: with bindings it steps through the forward and "
+    "backward passes (as explain --format html), without them it shows the structure", _page)
 _FILE_FORMATS = ("svg", "png")
 _GRAPH_FORMAT = FormatChoice("graph", {name: text for name, (text, _) in GRAPH_FORMATS.items()})
 
@@ -145,8 +170,9 @@ def graph_cmd(prog: ProgramArgs, fmt: str, out_file: Optional[str], max_nodes: i
     base, overrides = prog.bindings()
     bindings = {**base, **overrides}
     result: Optional[Result] = None
+    page_to = (out_file or "-") if fmt == "html" else None
     if bindings:
-        result = prog.evaluate(bindings)
+        result = _evaluate_or_page(prog, bindings, page_to)
         selected = result.graph
     else:
         selected = prog.select(prog.parse())
@@ -197,6 +223,12 @@ def _explain_json(ex: Any, digits: Optional[int], max_steps: Optional[int]) -> s
     return dumps(explain.explain_dict(ex)) + "\n"
 
 
+def _explain_html(ex: Any, digits: Optional[int], max_steps: Optional[int]) -> str:
+    from .. import page
+
+    return page.explanation_page(ex, digits=digits, max_nodes=max_steps)
+
+
 #: --format of explain: name -> (help, renderer)
 EXPLAIN_FORMATS: dict[str, tuple[str, Callable[[Any, Optional[int], Optional[int]], str]]] = {
     "text": ("(default) for the terminal", _explain_text),
@@ -204,6 +236,10 @@ EXPLAIN_FORMATS: dict[str, tuple[str, Callable[[Any, Optional[int], Optional[int
     "latex": ("align* environments, \\frac{\\partial J}{\\partial b}; needs amsmath",
               _explain_latex),
     "json": ("the steps as one JSON object; --json is short for --format json", _explain_json),
+    "html": ("one self-contained page (no network request, opened from disk) that steps through "
+             "the forward pass one node at a time and the backward pass one edge at a time: buttons, "
+             "arrow keys, play/pause, FILE#step=N links to a step; a program that fails is shown up "
+             "to the failing node; use -o FILE", _explain_html),
 }
 _EXPLAIN_FORMAT = FormatChoice("explain", {name: text for name, (text, _) in EXPLAIN_FORMATS.items()})
 
@@ -256,12 +292,14 @@ output error.
               help="With --paths: list at most N paths per input.")
 @click.option("--max-nodes", type=click.IntRange(0, None), default=200, show_default=True, metavar="N",
               help="Show at most N steps of each pass (0: all).")
+@click.option("-o", "--output", "out_file", metavar="FILE",
+              help="Write to FILE instead of stdout ('-' is stdout); for --format html, the page.")
 @click.option("--mode", type=click.Choice(["reverse", "forward"]), default="reverse",
               show_default=True, help="forward: narrate the forward (tangent) sweep along --seed.")
 @click.option("--seed", metavar="x=1,y=0", help="With --mode forward: the direction (inputs not "
               "named are 0; default: the first input).")
 def explain_cmd(prog: ProgramArgs, fmt: Optional[str], as_json: bool, paths: bool, max_paths: int,
-                max_nodes: int, mode: str, seed: Optional[str]) -> None:
+                max_nodes: int, out_file: Optional[str], mode: str, seed: Optional[str]) -> None:
     if as_json:
         refuse_unless(fmt in (None, "json"), f"--json is short for --format json: give one of "
                       f"--json and --format {fmt}")
@@ -270,11 +308,12 @@ def explain_cmd(prog: ProgramArgs, fmt: Optional[str], as_json: bool, paths: boo
     refuse_unless("max_paths" not in prog.given or paths, "--max-paths works with --paths")
     refuse_unless("max_nodes" not in prog.given or fmt != "json",
                   "--max-nodes shortens the text; the JSON has every step")
+    refuse_unless(out_file != "", "-o needs a file name ('-' for stdout)")
     refuse_unless(seed is None or mode == "forward", "--seed is a direction for --mode forward")
     base, overrides = prog.bindings()
     if mode == "forward":  # issue 11
-        refuse_unless(fmt == "text" and not paths, "--mode forward narrates as text, without "
-                      "--paths (paths are the reverse sweep's lesson)")
+        refuse_unless(fmt == "text" and not paths and out_file is None, "--mode forward narrates "
+                      "as text on stdout, without --paths (paths are the reverse sweep's lesson)")
         from ..higher import forward_mode
         from ..higher_render import explain_forward_text
 
@@ -284,11 +323,11 @@ def explain_cmd(prog: ProgramArgs, fmt: Optional[str], as_json: bool, paths: boo
         fwd = forward_mode(graph, {**base, **overrides}, direction)
         click.echo(explain_forward_text(fwd, prog.digits, _limit(max_nodes)))
         return
-    result = prog.evaluate({**base, **overrides})
+    result = _evaluate_or_page(prog, {**base, **overrides}, (out_file or "-") if fmt == "html" else None)
     from .. import explain
 
     ex = explain.explain(result, paths=paths, max_paths=max_paths, digits=prog.digits)
-    click.echo(EXPLAIN_FORMATS[fmt][1](ex, prog.digits, _limit(max_nodes)), nl=False)
+    _write(EXPLAIN_FORMATS[fmt][1](ex, prog.digits, _limit(max_nodes)), out_file)
 
 
 __all__ = ["graph_cmd", "explain_cmd", "GRAPH_FORMATS", "EXPLAIN_FORMATS"]

@@ -45,8 +45,6 @@ def run_jacobian_points(prog: ProgramArgs, points: str, points_format: Optional[
 
     import click
 
-    from .batch import _checked_values, _csv_points, _ndjson_points
-    from .cli.common import parse_number
     from .cli.eval import points_format_of
     from .errors import AutodiffError, InputError
     from .higher import jacobian
@@ -65,8 +63,7 @@ def run_jacobian_points(prog: ProgramArgs, points: str, points_format: Optional[
         except OSError as exc:
             raise InputError(f"cannot read {points}: {exc.strerror}") from None
     fmt = points_format_of(points, points_format)
-    rows = (_csv_points(stream, lambda: None, parse_number) if fmt == "csv" else
-            _ndjson_points(stream, lambda: None))
+    rows = _points(stream, fmt == "csv")
     compact = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
     failed = total = 0
     try:
@@ -77,8 +74,7 @@ def run_jacobian_points(prog: ProgramArgs, points: str, points_format: Optional[
             try:
                 if isinstance(point, AutodiffError):
                     raise point
-                j = jacobian(graph, {**base, **_checked_values(point, f"line {number}"), **overrides},
-                             names)
+                j = jacobian(graph, {**base, **point, **overrides}, names)
                 doc = jacobian_doc(j)
                 doc = {"schema": doc.pop("schema"), "line": number, **doc}
             except AutodiffError as exc:
@@ -165,3 +161,42 @@ def run(prog: ProgramArgs, fmt: str, no_nodes: bool, max_rows: int, *, mode: Opt
         reverse = evaluate(selected, bindings, keep_local=True)
     show(hr.forward_doc(fwd, reverse, nodes=not no_nodes) if as_json else None,
          None if as_json else hr.forward_renderable(fwd, reverse, digits))
+
+
+def _points(stream: Any, csv_format: bool) -> Any:
+    """(line number, point or error) for each point of an NDJSON or CSV stream
+    (a header row of names; values parsed as eval's bindings are)."""
+    import io
+    import json
+
+    from .batch import PointError
+    from .cli.common import parse_number
+    from .errors import AutodiffError
+
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline="")
+    names: Optional[list[str]] = None
+    for number, line in enumerate(text, start=1):
+        line = line.rstrip("\r\n")
+        if not line.strip():
+            continue
+        point: Any
+        try:
+            if csv_format:
+                import csv
+
+                cells = next(csv.reader([line]))
+                if names is None:
+                    names = [c.strip() for c in cells]
+                    continue
+                if len(cells) != len(names):
+                    raise PointError(f"line {number} has {len(cells)} cells, the header {len(names)}")
+                point = {n: parse_number(c.strip(), n) for n, c in zip(names, cells, strict=True)}
+            else:
+                point = json.loads(line)
+                if type(point) is not dict:
+                    raise PointError(f"line {number} is not a JSON object of variable values")
+        except ValueError as exc:
+            point = PointError(f"line {number} is not valid JSON: {exc}")
+        except AutodiffError as exc:
+            point = exc
+        yield number, point

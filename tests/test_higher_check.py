@@ -46,3 +46,56 @@ def test_jacobian_and_exact() -> None:
         "exact.value expected 1/80 got 1/81", "exact.gradient.x expected 0.111 got 1/9"]
     assert fill("x^3/3", {"x": "1/3"}, None, wrong) == {
         "exact": {"value": "1/81", "gradient": {"x": "1/9"}}}
+
+
+CASES = '''
+[[case]]
+name = "hessian"
+program = "x^3*y + y^2"
+bindings = { x = 2, y = 3 }
+expect = { value = 33, hessian = { x = { x = 36, y = 12 }, y = { x = 12, y = 2 } } }
+
+[[case]]
+name = "jacobian"
+program = "u = x*y; v = x + y; w = u*v"
+bindings = { x = 2, y = 3 }
+expect = { jacobian = { u = { x = 3, y = 2 }, w = { x = 21, y = 16 } } }
+
+[[case]]
+name = "taylor"
+program = "exp(2*x)"
+bindings = { x = 0 }
+expect = { taylor = { x = [1, 2, 4, 8] } }
+
+[[case]]
+name = "exact"
+program = "x^3/3"
+bindings = { x = "1/3" }
+expect = { exact = { value = "1/81", gradient = { x = "1/9" } } }
+'''
+
+
+def test_check_files_with_the_new_expectations(run, tmp_path) -> None:
+    path = tmp_path / "cases.toml"
+    path.write_text(CASES, encoding="utf-8")
+    res = run("check", str(path))
+    assert res.exit_code == 0, res.stdout + res.stderr
+    assert res.stdout.count("PASS") == 4
+    path.write_text(CASES.replace('value = "1/81"', 'value = "1/80"').replace("21", "22"),
+                    encoding="utf-8")
+    res = run("check", str(path))
+    assert res.exit_code == 1
+    assert "exact.value expected 1/80 got 1/81" in res.stdout
+    assert "jacobian.w.x expected 22 got 21" in res.stdout
+    res = run("check", "--update", str(path))
+    assert res.exit_code == 0, res.stdout + res.stderr
+    assert run("check", str(path)).exit_code == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[case]]\nprogram = "x"\nbindings = { x = "1/0" }\n'
+                   'expect = { exact = { value = "1" } }\n', encoding="utf-8")
+    res = run("check", str(bad))
+    assert res.exit_code == 2 and "bindings" in res.stderr
+    bad.write_text('[[case]]\nprogram = "x"\nbindings = { x = 1 }\nexpect = { hessian = 3 }\n',
+                   encoding="utf-8")
+    res = run("check", str(bad))
+    assert res.exit_code == 2 and "expect.hessian" in res.stderr

@@ -65,7 +65,7 @@ class Case:
     name: str
     program: str
     source: str  # where the program came from ("" inline, else the file)
-    bindings: dict[str, float]
+    bindings: dict[str, Any]  # floats; rationals ("1/3") in a case with expect.exact
     of: Optional[str]
     expect: dict[str, Any]
     rel: float

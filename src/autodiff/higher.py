@@ -75,6 +75,49 @@ def _needed(graph: Graph, outs: Sequence[int]) -> bytearray:
     return need
 
 
+def node_value(op: Any, xs: list[Any]) -> Any:
+    """A node's value rule on its argument values (a many-argument row takes a list)."""
+    nvalue = getattr(op, "nvalue", None)
+    return nvalue(xs) if nvalue is not None else op.value(*xs)
+
+
+def node_factors(op: Any, xs: list[Any], out: Any, active: list[bool]) -> list[Any]:
+    """A node's local factors (0.0 on an edge from a node that depends on no
+    variable, whose rule is not called: pow's d/dy at a negative base)."""
+    if getattr(op, "variadic", False):
+        return [d if act else 0.0 for d, act in zip(op.nlocals(xs, out), active, strict=True)]
+    return [op.partials[k].fn(*xs, out) if act else 0.0 for k, act in enumerate(active)]
+
+
+def evaluated(graph: Graph, bound: Mapping[str, Any], outs: Sequence[int]
+              ) -> tuple[list[Any], bytearray]:
+    """The values of what the outputs need at this point, and which nodes
+    those are: with `where`, only the branches taken (the demand-driven pass)."""
+    if not getattr(graph, "has_where", False):
+        need = _needed(graph, outs)
+        return _values(graph, bound, need), need
+    from .evaluate import forward_lazy  # type: ignore[attr-defined]
+
+    saved = graph.output
+    values: Optional[list[Any]] = None
+    need = bytearray(len(graph.op))
+    try:
+        for o in outs:
+            graph.output = o
+            vals, done = forward_lazy(graph, bound)
+            if values is None:
+                values = vals
+            else:
+                for k, flag in enumerate(done):
+                    if flag:
+                        values[k] = vals[k]
+            need = bytearray(x | y for x, y in zip(need, done, strict=True))
+    finally:
+        graph.output = saved
+    assert values is not None
+    return values, need
+
+
 def _values(graph: Graph, bound: Mapping[str, Any], need: bytearray) -> list[Any]:
     """Every needed node's value (the forward pass, restricted to `need`)."""
     values: list[Any] = [0.0 if v is None else v for v in graph.const]
@@ -86,7 +129,7 @@ def _values(graph: Graph, bound: Mapping[str, Any], need: bytearray) -> list[Any
         for i in range(len(graph.op)):
             op = graph.op[i]
             if op is not None and need[i]:
-                values[i] = op.value(*[values[j] for j in graph.args(i)])
+                values[i] = node_value(op, [values[j] for j in graph.args(i)])
                 if not _isfinite(values[i]):
                     raise OverflowError()
     except (ValueError, ZeroDivisionError, OverflowError, TypeError) as exc:
@@ -110,8 +153,7 @@ def _local(graph: Graph, values: list[float], need: bytearray
                 continue
             args = graph.args(i)
             xs = [values[j] for j in args]
-            factors = tuple(op.partials[k].fn(*xs, values[i]) if active[j] else 0.0
-                            for k, j in enumerate(args))
+            factors = tuple(node_factors(op, xs, values[i], [bool(active[j]) for j in args]))
             for k, d in enumerate(factors):
                 if not _isfinite(d):
                     names = graph.names()
@@ -191,7 +233,7 @@ def _prepare(graph: Graph, bindings: Mapping[str, float], outs: Sequence[int],
 
         raise BindingError(f"no value for {name_list(missing)}", missing[0],
                            hint=f"bind with --{escape_text(missing[0], 60)} VALUE")
-    values = _values(graph, bound, need)
+    values, need = evaluated(graph, bound, outs)
     local, conventions = _local(graph, values, need)
     return bound, need, values, local, conventions
 
@@ -356,6 +398,8 @@ def _declared_second(op: Any, n: int) -> Optional[list[list[float]]]:
     them without a call: constant factors (+, -) have none, and a factor that
     is argument m (x * y) has ∂/∂x_m = 1. None otherwise."""
     h = [[0.0] * n for _ in range(n)]
+    if getattr(op, "variadic", False):
+        return None
     for k, p in enumerate(op.partials):
         if p.const is not None:
             continue
@@ -403,6 +447,11 @@ class _Second:
                 assert op is not None
                 args = graph.args(i)
                 h = _declared_second(op, len(args))
+                if h is None and getattr(op.taylor, "linear", False):
+                    h = [[0.0] * len(args) for _ in args]  # piecewise linear: no curvature
+                if h is None and len(args) > MAX_PROBED:
+                    raise ValueError(f"second derivatives of {op.name} with more than "
+                                     f"{MAX_PROBED} arguments are not available")
                 if h is None:
                     if op.taylor is None:
                         raise ValueError(f"{op.name} has no Taylor rule")
@@ -503,6 +552,10 @@ class _Second:
         _check_finite(graph, adot, "second derivative")
         return {name: adot[graph.variables[name]] for name in self.inputs}
 
+
+#: the most arguments of a node whose second derivatives are probed through its
+#: Taylor rule (k(k + 1)/2 calls); piecewise-linear rows (sum, max, where) have none
+MAX_PROBED = 32
 
 #: directions per block of a Hessian (the vectors' length)
 BLOCK = 64
@@ -627,9 +680,8 @@ def taylor(graph: Graph, bindings: Mapping[str, float], variable: Optional[str] 
     if variable not in graph.variables:
         raise ProgramError(f"{escape_text(variable, 60)} is not an input of the program "
                            f"(its inputs: {name_list(inputs) or 'none'})")
-    need = graph.reachable(out)
     bound = check_bindings(graph, bindings, allowed)
-    values = _values(graph, bound, need)
+    values, need = evaluated(graph, bound, [out])
     n = order + 1
     zeros = [0.0] * order
     series: list[Optional[list[float]]] = [None] * len(values)

@@ -1073,6 +1073,90 @@ def _t_xlogy(a: list[Any], b: list[Any]) -> list[Any]:
     return [_xlogy(a[0], b[0])] + _s_mul(a, _t_log(b))[1:]
 
 
+# -- Taylor rules of the conditions and the many-argument rows (issue 10). A
+# rule marked `linear` is piecewise linear in its arguments near the point
+# (second derivatives 0): the Hessian skips it rather than probing it.
+
+
+def _linear(rule: Callable[..., list[Any]]) -> Callable[..., list[Any]]:
+    rule.linear = True  # type: ignore[attr-defined]
+    return rule
+
+
+def _t_identity(a: list[Any]) -> list[Any]:
+    return list(a)
+
+
+def _t_compare(test: Callable[[Any, Any], Any]) -> Callable[[list[Any], list[Any]], list[Any]]:
+    """x < y and the other comparisons: 1 or 0, derivatives 0 (flagged at equality)."""
+    def rule(a: list[Any], b: list[Any]) -> list[Any]:
+        v = test(a[0], b[0])
+        one = a[0] * 0 + 1
+        return [one if v else one - one] + _zeros(a)[1:]
+
+    return _linear(rule)
+
+
+@_linear
+def _t_where(c: list[Any], a: list[Any], b: list[Any]) -> list[Any]:
+    return list(a) if c[0] != 0 else list(b)
+
+
+@_linear
+def _t_clamp(x: list[Any], lo: list[Any], hi: list[Any]) -> list[Any]:
+    # the branch that gets the adjoint (PyTorch's rule at the bounds)
+    if lo[0] <= x[0] <= hi[0]:
+        return list(x)
+    return list(lo) if x[0] < lo[0] <= hi[0] else list(hi)
+
+
+@_linear
+def _tn_sum(*s: list[Any]) -> list[Any]:
+    return [sum(cs) for cs in zip(*s, strict=True)]
+
+
+@_linear
+def _tn_mean(*s: list[Any]) -> list[Any]:
+    return [sum(cs) / len(s) for cs in zip(*s, strict=True)]
+
+
+def _tn_prod(*s: list[Any]) -> list[Any]:
+    out = list(s[0])
+    for a in s[1:]:
+        out = _s_mul(out, a)
+    return out
+
+
+def _tn_best(pick: Callable[..., Any]) -> Callable[..., list[Any]]:
+    """max or min of many: the chosen argument's series; a tie, the mean of
+    the tied ones (as the adjoint is split evenly)."""
+    def rule(*s: list[Any]) -> list[Any]:
+        best = pick(a[0] for a in s)
+        tied = [a for a in s if a[0] == best]
+        if len(tied) == 1:
+            return list(tied[0])
+        return [sum(cs) / len(tied) for cs in zip(*tied, strict=True)]
+
+    return _linear(rule)
+
+
+def _tn_hypot(*s: list[Any]) -> list[Any]:
+    squares = _s_mul(s[0], s[0])
+    for a in s[1:]:
+        squares = _s_add(squares, _s_mul(a, a))
+    return _s_sqrt(squares, math.hypot(*[a[0] for a in s]))
+
+
+def _tn_logsumexp(*s: list[Any]) -> list[Any]:
+    m = max(a[0] for a in s)  # m + log(sum exp(a - m))
+    total = _t_exp([s[0][0] - m] + s[0][1:])
+    for a in s[1:]:
+        total = _s_add(total, _t_exp([a[0] - m] + a[1:]))
+    out = _t_log(total)
+    out[0] = out[0] + m
+    return out
+
+
 def _unary(name: str, value: Callable[[float], float], d: Callable[[float, float], float],
            formula: str, domain: str = "", doc: str = "", kink: Kink = None, *,
            py: Optional[str] = None, finite: bool = False, tex: Optional[str] = None,

@@ -24,6 +24,7 @@ from typing import Any, Mapping, Optional, Union
 from .errors import BindingError, EvaluationError
 from .evaluate import _inputs_text, _note_kinks, _value_error, check_bindings
 from .graph import Graph
+from .higher import node_factors, node_value
 from .ops import EXACT_DIGITS
 
 __all__ = ["ExactResult", "evaluate_exact", "to_fraction", "exact_text", "EXACT_DIGITS"]
@@ -152,7 +153,12 @@ def evaluate_exact(graph: Graph, bindings: Mapping[str, Any], *, auto: bool = Fa
     floats = {k: float(v) for k, v in fractions.items()}
     bound = check_bindings(graph, floats, allowed)  # names, missing values, doubles' range
     out = graph.output
-    need = graph.reachable(out)
+    if getattr(graph, "has_where", False):  # only the branches taken at this point
+        from .higher import evaluated
+
+        need = evaluated(graph, bound, [out])[1]
+    else:
+        need = graph.reachable(out)
     n = len(graph.op)
     values: list[Number] = [0.0] * n
     fvalues: list[float] = [0.0] * n  # the float path, for its domain checks and messages
@@ -184,7 +190,7 @@ def evaluate_exact(graph: Graph, bindings: Mapping[str, Any], *, auto: bool = Fa
         exact_args = all(j not in inexact for j in args)
         overflow: Optional[Exception] = None
         try:  # the float rule: its domain errors are the exact path's too
-            fvalues[i] = op.value(*fxs)
+            fvalues[i] = node_value(op, fxs)
             if not math.isfinite(fvalues[i]):
                 raise OverflowError()
         except (ValueError, ZeroDivisionError, OverflowError, TypeError) as exc:
@@ -216,10 +222,12 @@ def evaluate_exact(graph: Graph, bindings: Mapping[str, Any], *, auto: bool = Fa
             inexact.add(i)
             values[i] = fvalues[i]
             try:
+                rules = node_factors(op, fxs, fvalues[i], [bool(active[j]) for j in args])
                 factors: tuple[Optional[Number], ...] = tuple(
                     None if not active[j] else
-                    Fraction(op.partials[k].const or 0) if op.partials[k].const is not None else
-                    op.partials[k].fn(*fxs, fvalues[i]) for k, j in enumerate(args))
+                    Fraction(getattr(op.partials[k], "const", None) or 0)
+                    if not getattr(op, "variadic", False) and op.partials[k].const is not None
+                    else rules[k] for k, j in enumerate(args))
             except (ValueError, ZeroDivisionError, OverflowError) as exc:
                 from .evaluate import _derivative_error
 

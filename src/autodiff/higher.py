@@ -432,7 +432,8 @@ class _Second:
             self.values = forward(graph, self.bound)
             self.adj, local, self.conventions = backward(graph, self.values, True)
         self.local = local
-        need = graph.reachable(out)
+        need = (evaluated(graph, self.bound, [out])[1] if getattr(graph, "has_where", False)
+                else graph.reachable(out))  # (with where, only the branches taken)
         self.inputs = graph.output_variables()
         active, values = graph.active, self.values
         plan: list[tuple[int, tuple[int, ...], tuple[float, ...], list[list[float]]]] = []

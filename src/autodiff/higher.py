@@ -52,8 +52,8 @@ def output_nodes(graph: Graph, names: Optional[Sequence[str]]) -> list[tuple[str
     assigned name, None for the program's output."""
     if not names:
         return [(graph.output_name, graph.output)]
-    if list(names) == ["all"]:
-        names = list(graph.assigned)
+    if list(names) == ["all"]:  # every assigned name, each version of a rebound one (c, c#2)
+        return list(graph.assigned.items())
     out = []
     for name in names:
         resolve = getattr(graph, "resolve", None)  # a rebinding's last version (`c` -> `c#3`)

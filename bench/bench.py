@@ -489,6 +489,31 @@ def section_scale(ctx: Context) -> None:
                      linearity, f"{fmt_ratio(rf)} ({goal(rf <= 1.5)})"])
     say(md_table(["shape", "ours ÷ Lark (≤ 1)", "linearity (≤ 1.3)", "reverse ÷ forward (≤ 1.5)"], rows))
     say()
+    section_wide(ctx)
+
+
+def wide_workload(k: int) -> Workload:
+    """sum(x0, ..., x{k-1}): one node with k edges (issue 10's many-argument functions)."""
+    text = "J = sum(" + ", ".join(f"x{i}" for i in range(k)) + ")"
+    return Workload("wide", k, text, {f"x{i}": 0.5 + (i % 10) / 10 for i in range(k)})
+
+
+def section_wide(ctx: Context) -> None:
+    """One node of 10,000 and of 100,000 arguments: the edges cost linear time."""
+    rows = []
+    per_edge = []
+    for k in (10_000, 100_000):
+        o = best_ours(wide_workload(k), ctx.repeat(k))
+        assert o.ops == 1 and len(o.gradient) == k
+        per_edge.append(o.total / k * 1e6)
+        rows.append([fmt_n(k), fmt_time(o.parse), fmt_time(o.bind), fmt_time(o.forward),
+                     fmt_time(o.reverse), fmt_time(o.total), f"{o.total / k * 1e6:.2f}"])
+    say("One node with many edges: `J = sum(x0, ..., xk)`, k arguments (linearity: µs/edge at "
+        f"100,000 ÷ at 10,000 = {fmt_ratio(per_edge[1] / per_edge[0])}).")
+    say()
+    say(md_table(["arguments", "parse+lower", "bindings", "forward", "reverse", "end-to-end",
+                  "µs/edge"], rows, "lrrrrrr"))
+    say()
 
 
 # ================================================================ section: memory

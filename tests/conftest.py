@@ -120,7 +120,7 @@ def sympy_functions() -> dict[str, Any]:
         "acos": sp.acos, "atan": sp.atan, "atan2": sp.atan2, "sinh": sp.sinh, "cosh": sp.cosh,
         "tanh": sp.tanh, "sigmoid": lambda x: 1 / (1 + sp.exp(-x)), "relu": lambda x: sp.Max(x, 0),
         "softplus": lambda x: sp.log(1 + sp.exp(x)), "pow": lambda x, y: x**y, "min": sp.Min,
-        "max": sp.Max, "hypot": lambda x, y: sp.sqrt(x**2 + y**2), "pi": sp.pi, "e": sp.E,
+        "max": sp.Max, "pi": sp.pi, "e": sp.E,
         # issue 10's functions (x % y: see sympy_program)
         "floor": floor, "ceil": ceiling, "round": lambda x: floor(x + sp.Rational(1, 2)),
         "trunc": lambda x: sp.Piecewise((floor(x), x >= 0), (ceiling(x), True)),
@@ -132,6 +132,12 @@ def sympy_functions() -> dict[str, Any]:
         # (x*log(y) is 0 at x = 0 for y > 0, and its derivative there is log(y); a
         # Piecewise((0, Eq(x, 0)), ...) would differentiate the constant branch)
         "xlogy": lambda x, y: x * sp.log(y),
+        # issue 10's functions of many arguments (and hypot of more than two)
+        "sum": lambda *xs: sp.Add(*xs), "mean": lambda *xs: sp.Add(*xs) / len(xs),
+        "prod": lambda *xs: sp.Mul(*xs), "hypot": lambda *xs: sp.sqrt(sum(x**2 for x in xs)),
+        "norm": lambda *xs: sp.sqrt(sum(x**2 for x in xs)),
+        "logsumexp": lambda *xs: sp.log(sum(sp.exp(x) for x in xs)),
+        "clamp": lambda x, lo, hi: sp.Min(sp.Max(x, lo), hi),
     }
 
 

@@ -314,7 +314,8 @@ def test_mermaid_escapes_formulas_with_comparisons(run) -> None:
 
 # ---------------------------------------------------------------- size and options
 
-BIG = "; ".join(["t0 = x"] + [f"t{k + 1} = sin(t{k}) * t{k} + x" for k in range(3333)])  # 10,000 nodes
+# (t0 = x is an alias node of its own)
+BIG = "; ".join(["t0 = x"] + [f"t{k + 1} = sin(t{k}) * t{k} + x" for k in range(3333)])  # 10,001 nodes
 
 
 @pytest.mark.parametrize("fmt, bindings", [("tree", ["--x", "0.5"]), ("tree", []),
@@ -327,10 +328,10 @@ def test_10000_node_graph_is_bounded(run, fmt: str, bindings: list[str]) -> None
     if fmt == "tree":
         assert max(len(x) for x in lines) <= 80
         note = " ".join(x.strip() for x in lines[-2:])
-        assert re.fullmatch(r"9,9\d\d of 10,000 nodes not drawn \(limits: (--max-nodes 200, )?"
+        assert re.fullmatch(r"9,9\d\d of 10,001 nodes not drawn \(limits: (--max-nodes 200, )?"
                             r"--max-depth 12\); --format dot or mermaid draws the whole graph", note), note
     else:
-        assert "9,800 more nodes" in res.stdout
+        assert "9,801 more nodes" in res.stdout
     if fmt == "dot":  # (pydot takes seconds on this; the elided structure is checked above)
         assert len(re.findall(r"^  n\d+ \[label=", res.stdout, re.M)) == 200
         assert res.stdout.count("\n  more [label=") == 1
@@ -339,7 +340,7 @@ def test_10000_node_graph_is_bounded(run, fmt: str, bindings: list[str]) -> None
 def test_max_nodes_zero_draws_every_node(run) -> None:
     program = "; ".join(["t0 = x"] + [f"t{k + 1} = sin(t{k}) * x" for k in range(150)])
     out = run("graph", program, "--format", "dot", "--max-nodes", "0").stdout
-    assert len(re.findall(r"^  n\d+ \[label=", out, re.M)) == len(autodiff.parse(program)) == 301
+    assert len(re.findall(r"^  n\d+ \[label=", out, re.M)) == len(autodiff.parse(program)) == 302
     assert "more nodes" not in out
 
 

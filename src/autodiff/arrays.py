@@ -51,7 +51,7 @@ __all__ = ["Function", "ArrayResult", "NotVectorizable", "compile", "numpy_kerne
 #: the CPU's cache (whole-column arrays of 8 MB each would not)
 BLOCK = 4096
 
-_ALLOWED = set("abcdefghijklmnopqrstuvwxyz_0123456789.+-*/(), =:<>&")
+_ALLOWED = set("abcdefghijklmnopqrstuvwxyz_0123456789.+-*/(), =:<>&!")
 
 
 class NotVectorizable(ProgramError):

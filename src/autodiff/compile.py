@@ -49,7 +49,7 @@ import types
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from .graph import Graph
+from .graph import NARY, Graph
 from .ops import SOURCE_NAMES, Op
 
 __all__ = ["Compiled", "compile_graph", "MAX_NODES", "NotFinite"]
@@ -86,14 +86,14 @@ def _check_source_token(text: str) -> str:
     return text
 
 
-_ALLOWED = set("abcdefghijklmnopqrstuvwxyzNF_0123456789.+-*/(), =:")
+_ALLOWED = set("abcdefghijklmnopqrstuvwxyzNF_0123456789.+-*/(), =:[]")
 
 
 def compile_graph(graph: Graph) -> Optional[Compiled]:
     """Compile `graph` (a validated graph, as `Graph.select` returns), or None
     when it has more than MAX_NODES nodes."""
     n = len(graph.op)
-    if n > MAX_NODES:
+    if n > MAX_NODES or sum(map(len, graph.more.values())) > 2 * MAX_NODES:
         return None
     out = graph.output
     ops, arg0, arg1, leaf, active = graph.op, graph.arg0, graph.arg1, graph.const, graph.active
@@ -125,6 +125,16 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
         namespace[name] = op.partials[k].fn
         return name
 
+    def nvalue_name(op: Op) -> str:
+        name = f"_n{row(op)}"
+        namespace[name] = op.nvalue
+        return name
+
+    def nlocals_name(op: Op) -> str:
+        name = f"_m{row(op)}"
+        namespace[name] = op.nlocals
+        return name
+
     def of_x_name(op: Op, k: int) -> str:
         name = f"_d{row(op)}_{k}"
         namespace[name] = op.partials[k].of_x
@@ -137,6 +147,12 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
     for i in range(out + 1):
         op = ops[i]
         if op is None:
+            continue
+        if arg1[i] == NARY:  # the row's rule on the list of arguments, as the interpreter calls it
+            refs = ", ".join(ref(j) for j in graph.more[i])
+            body.append(f"v{i} = {nvalue_name(op)}([{refs}])")
+            if not op.finite:
+                checked.append(f"v{i}")
             continue
         ra = ref(arg0[i])
         rb = ref(arg1[i]) if arg1[i] >= 0 else ""
@@ -169,6 +185,13 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
             continue
         g = adjoint.get(i, "0.0")
         a, b = arg0[i], arg1[i]
+        if b == NARY:  # every factor from one call of the row's rule, in the interpreter's order
+            more = graph.more[i]
+            body.append(f"d{i} = {nlocals_name(op)}([{', '.join(ref(j) for j in more)}], v{i})")
+            for k, j in enumerate(more):
+                if active[j]:
+                    accumulate(j, f"{g} * d{i}[{k}]")
+            continue
         args = [ref(a)] + ([ref(b)] if b >= 0 else [])
         for k, j in enumerate((a, b) if b >= 0 else (a,)):
             if b >= 0 and not active[j]:

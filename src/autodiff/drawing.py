@@ -128,7 +128,9 @@ def picture(graph: Graph, result: Optional[Result] = None, *, digits: Optional[i
     for i in order:
         op = g.op[i]
         lines = [names[i] if op is None else f"{names[i]} = {g.expression(i, names)}"]
-        if result is not None:
+        if result is not None and not result.was_evaluated(i):
+            lines.append("not evaluated")  # a branch `where` did not take
+        elif result is not None:
             if not g.is_literal(i):
                 lines.append(f"value = {format_number(result.values[i], digits)}")
             if g.active[i]:
@@ -178,9 +180,21 @@ def to_dot(p: Picture) -> str:
         '  node [fontname="Helvetica", fontsize=11];',
         '  edge [fontname="Helvetica", fontsize=10];',
     ]
+    calls: dict[str, list[int]] = {}  # a user function's call: its nodes, drawn in a cluster
     for i in p.shown:
         label = dot_escape("\n".join(p.labels[i]))
+        call = g.clusters.get(i)
+        if call is not None:
+            calls.setdefault(call, []).append(i)
+            continue
         lines.append(f'  n{i} [label="{label}", {_DOT_SHAPE[p.kind(i)]}];')
+    for k, (call, members) in enumerate(calls.items()):
+        lines.append(f'  subgraph cluster_{k} {{')
+        lines.append(f'    label="{dot_escape(call)}"; style=dashed;')
+        for i in members:
+            label = dot_escape("\n".join(p.labels[i]))
+            lines.append(f'    n{i} [label="{label}", {_DOT_SHAPE[p.kind(i)]}];')
+        lines.append("  }")
     if p.hidden:
         lines.append(f'  more [label="{p.hidden:,} more nodes\\n(--max-nodes N draws more)", '
                      'shape=note, style=dashed];')
@@ -285,6 +299,8 @@ def to_tree(graph: Graph, result: Optional[Result] = None, *, digits: Optional[i
     def label(i: int) -> str:
         op = g.op[i]
         text = names[i] if op is None else f"{names[i]} = {g.expression(i, names)}"
+        if result is not None and not result.was_evaluated(i):
+            return text + "   (not evaluated: a branch where did not take)"
         if result is not None:
             if not g.is_literal(i):
                 text += f" = {fmt(result.values[i])}"

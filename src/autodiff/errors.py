@@ -129,16 +129,20 @@ class SyntaxProblem(InputError):
 
     def render(self) -> str:
         where = f"{self.source}:" if self.source else ""
-        line = self.line_text
-        # Show at most ~100 columns around the caret, escaped.
-        start = max(0, self.column - 1 - 60)
-        shown_before = escape_text(line[start:self.column - 1])
-        shown = escape_text(line[start:start + 120])
-        prefix = "..." if start else ""
-        suffix = "..." if len(line) > start + 120 else ""
-        caret = " " * (len(prefix) + len(shown_before)) + "^"
         return (f"{self.message}\n  at {where}line {self.line}, column {self.column}:\n"
-                f"    {prefix}{shown}{suffix}\n    {caret}")
+                + _quote(self.line_text, self.column))
+
+
+def _quote(line: str, column: int) -> str:
+    """The program line, escaped, with a caret under `column` (at most ~120
+    columns around it)."""
+    start = max(0, column - 1 - 60)
+    shown_before = escape_text(line[start:column - 1])
+    shown = escape_text(line[start:start + 120])
+    prefix = "..." if start else ""
+    suffix = "..." if len(line) > start + 120 else ""
+    caret = " " * (len(prefix) + len(shown_before)) + "^"
+    return f"    {prefix}{shown}{suffix}\n    {caret}"
 
 
 def locate(text: str, pos: int) -> tuple[int, int, str]:
@@ -209,15 +213,30 @@ class EvaluationError(AutodiffError):
         self.expression = expression
         self.inputs = inputs
         self.hint = hint
+        #: where in the program the node comes from (set by `place`), else 0
+        self.line = self.column = 0
+        self.line_text = ""
+
+    def place(self, text: str, pos: int) -> None:
+        """Say where in the program `text` the node comes from (its operator,
+        function name or assigned name, at offset `pos`)."""
+        self.line, self.column, self.line_text = locate(text, pos)
 
     def details(self) -> dict[str, Any]:
         from .numfmt import json_number
 
         d: dict[str, Any] = {"node": self.node, "op": self.op, "expression": self.expression,
                              "inputs": {n: json_number(v) for n, v in self.inputs}}
+        if self.line:
+            d["line"] = self.line
+            d["column"] = self.column
         if self.hint:
             d["hint"] = self.hint
         return d
 
     def render(self) -> str:
-        return self.message + (f"\n  hint: {self.hint}" if self.hint else "")
+        text = self.message
+        if self.line:
+            text += f"\n  at line {self.line}, column {self.column}:\n" + _quote(self.line_text,
+                                                                              self.column)
+        return text + (f"\n  hint: {self.hint}" if self.hint else "")

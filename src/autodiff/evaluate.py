@@ -16,9 +16,9 @@ import math
 from typing import Mapping, Optional
 
 from .errors import BindingError, EvaluationError, escape_text, name_list
-from .graph import Graph, gc_paused
+from .graph import NARY, Graph, gc_paused
 from .numfmt import format_number
-from .ops import CONSTANTS, FORM_CONST, FORM_NEG, FORM_OF_X, FORM_OUT, FORM_SWAP, Op, formula_for
+from .ops import CONSTANTS, FORM_CONST, FORM_NEG, FORM_OF_X, FORM_OUT, FORM_SWAP, WHERE, Op, formula_for
 
 __all__ = ["Result", "evaluate", "forward", "backward", "check_bindings"]
 
@@ -31,7 +31,8 @@ class Result:
     def __init__(self, graph: Graph, bindings: dict[str, float], values: list[float],
                  adjoints: list[float],
                  local: Optional[list[Optional[tuple[Optional[float], ...]]]] = None,
-                 conventions: Optional[dict[int, list[str]]] = None) -> None:
+                 conventions: Optional[dict[int, list[str]]] = None,
+                 evaluated: Optional[bytearray] = None) -> None:
         self.graph = graph
         self.bindings = bindings
         self.values = values
@@ -41,7 +42,21 @@ class Result:
         self.local: list[Optional[tuple[Optional[float], ...]]] = [] if local is None else local
         #: node index -> the conventions applied there at a non-differentiable point
         self.conventions: dict[int, list[str]] = {} if conventions is None else conventions
+        #: which nodes were evaluated at this point (1) and which not (0: a
+        #: branch `where` did not take); None when every node was
+        self.evaluated = evaluated
         self._gradient: Optional[dict[str, float]] = None
+
+    def was_evaluated(self, i: int) -> bool:
+        return self.evaluated is None or bool(self.evaluated[i])
+
+    def taken(self, i: int) -> Optional[int]:
+        """For a `where` node, the branch it took at this point (else None)."""
+        g = self.graph
+        if g.op[i] is not WHERE or not self.was_evaluated(i):
+            return None
+        c, yes, no = g.args(i)
+        return yes if self.values[c] != 0.0 else no
 
     def __repr__(self) -> str:
         return f"<Result {self.output} = {self.value!r}, gradient {self.gradient!r}>"
@@ -126,7 +141,10 @@ def _checked_copy(graph: Graph, bindings: Mapping[str, float],
         if value.__class__ is float and name in variables and _isfinite(value):
             out[name] = value  # the common case, checked in one line
             continue
-        if name in CONSTANTS:
+        if name in CONSTANTS and name not in variables and graph.make_ordinary(
+                name, "it is bound to a value"):
+            variables = graph.variables  # pi or e, bound: an input of this graph now
+        elif name in CONSTANTS and name not in variables:
             raise BindingError(f"{name} is a constant ({format_number(CONSTANTS[name])}) and "
                                "cannot be bound", name)
         if name in graph.assigned and name not in variables:
@@ -155,19 +173,24 @@ def forward(graph: Graph, bindings: Mapping[str, float]) -> list[float]:
     checked. The value rules raise outside their domain; a value that overflows
     silently (x * y) is caught by one finiteness scan at the end, and the first
     non-finite node in order is the one that overflowed."""
+    if graph.has_where:
+        return forward_lazy(graph, bindings)[0]
     values: list[float] = [0.0 if v is None else v for v in graph.const]
     for name, k in graph.variables.items():
         if name in bindings:
             values[k] = bindings[name]
     n = graph.output + 1
     i = 0
+    more = graph.more
     try:
         for i, op, a, b in zip(range(n), graph.op, graph.arg0, graph.arg1, strict=False):
             if op is not None:
                 if b >= 0:
                     values[i] = op.value(values[a], values[b])
-                else:
+                elif b == -1:
                     values[i] = op.value(values[a])
+                else:  # NARY: sum(x1, ..., xn)
+                    values[i] = op.nvalue([values[j] for j in more[i]])
     except (ValueError, ZeroDivisionError, OverflowError, TypeError) as exc:
         raise _value_error(graph, values, i, exc) from None
     if not all(map(_isfinite, values)):
@@ -176,7 +199,66 @@ def forward(graph: Graph, bindings: Mapping[str, float]) -> list[float]:
     return values
 
 
-def backward(graph: Graph, values: list[float], keep_local: bool = True
+def forward_lazy(graph: Graph, bindings: Mapping[str, float]) -> tuple[list[float], bytearray]:
+    """Values of the nodes the output needs at this point, for a graph with
+    `where`: demand-driven from the output, with an explicit stack (no
+    recursion), so that where(c, a, b) evaluates c, then only the branch c
+    chooses. Returns the values and which nodes were evaluated (the others'
+    values are 0.0 placeholders, never read)."""
+    values: list[float] = [0.0 if v is None else v for v in graph.const]
+    for name, k in graph.variables.items():
+        if name in bindings:
+            values[k] = bindings[name]
+    ops, arg0, arg1, more = graph.op, graph.arg0, graph.arg1, graph.more
+    done = bytearray(len(values))
+    stack = [graph.output]
+    i = graph.output
+    try:
+        while stack:
+            i = stack[-1]
+            if done[i]:
+                stack.pop()
+                continue
+            op = ops[i]
+            if op is None:
+                done[i] = 1
+                stack.pop()
+                continue
+            b = arg1[i]
+            if op is WHERE:
+                c, yes, no = more[i]
+                if not done[c]:
+                    stack.append(c)
+                    continue
+                chosen = yes if values[c] != 0.0 else no
+                if not done[chosen]:
+                    stack.append(chosen)
+                    continue
+                values[i] = values[chosen]
+            else:
+                args = (arg0[i], b) if b >= 0 else ((arg0[i],) if b == -1 else more[i])
+                pending = [j for j in args if not done[j]]
+                if pending:
+                    stack.extend(reversed(pending))
+                    continue
+                if b >= 0:
+                    values[i] = op.value(values[args[0]], values[b])
+                elif b == -1:
+                    values[i] = op.value(values[args[0]])
+                else:
+                    values[i] = op.nvalue([values[j] for j in args])
+            done[i] = 1
+            stack.pop()
+    except (ValueError, ZeroDivisionError, OverflowError, TypeError) as exc:
+        raise _value_error(graph, values, i, exc) from None
+    for k, v in enumerate(values):
+        if done[k] and not _isfinite(v):
+            raise _value_error(graph, values, k, OverflowError())
+    return values, done
+
+
+def backward(graph: Graph, values: list[float], keep_local: bool = True,
+             evaluated: Optional[bytearray] = None
              ) -> tuple[list[float], list[Optional[tuple[Optional[float], ...]]], dict[int, list[str]]]:
     """Adjoints of every node, in one sweep from the output back to the inputs:
     the forward loop reversed. For each operation node that depends on a
@@ -195,6 +277,8 @@ def backward(graph: Graph, values: list[float], keep_local: bool = True
     adj[out] = 1.0
     m = out + 1
     active = graph.active
+    if evaluated is not None:  # (where) a node not evaluated takes no part
+        active = bytearray(a & e for a, e in zip(active, evaluated, strict=True))
     local: list[Optional[tuple[Optional[float], ...]]] = [None] * n if keep_local else []
     conventions: dict[int, list[str]] = {}
     i = out
@@ -205,6 +289,16 @@ def backward(graph: Graph, values: list[float], keep_local: bool = True
         if keep_local:
             for i, op, a, b, act in nodes:
                 if op is not None and act:
+                    if b == NARY:
+                        factors = _nary_factors(op, values, active, i, graph.more[i])
+                        local[i] = factors
+                        g = adj[i]
+                        for j, d in zip(graph.more[i], factors, strict=True):
+                            if d is not None:
+                                adj[j] += g * d
+                        if op.has_kinks:
+                            _note_kinks(graph, op, i, values, conventions)
+                        continue
                     factors = _local_factors(op, values, active, i, a, b)
                     local[i] = factors
                     g = adj[i]
@@ -236,8 +330,16 @@ def backward(graph: Graph, values: list[float], keep_local: bool = True
                     adj[a] += g * values[i]  # exp' = exp: the node's own value
                 elif form == neg:
                     adj[a] -= g  # d(-x)/dx = -1
-                elif b < 0:
+                elif b == -1:
                     adj[a] += g * op.local0(values[a], values[i])
+                    if op.has_kinks:
+                        _note_kinks(graph, op, i, values, conventions)
+                elif b == NARY:
+                    args = graph.more[i]
+                    every = op.nlocals([values[j] for j in args], values[i])
+                    for j, d in zip(args, every, strict=True):
+                        if active[j]:
+                            adj[j] += g * d
                     if op.has_kinks:
                         _note_kinks(graph, op, i, values, conventions)
                 else:
@@ -252,7 +354,7 @@ def backward(graph: Graph, values: list[float], keep_local: bool = True
     except (ValueError, ZeroDivisionError, OverflowError) as exc:
         raise _derivative_error(graph, values, i, exc) from None
     if not all(map(_isfinite, adj)) or (keep_local and not _locals_finite(local)):
-        raise _find_nonfinite(graph, values)
+        raise _find_nonfinite(graph, values, active)
     return adj, local, conventions
 
 
@@ -265,6 +367,12 @@ def _local_factors(op: Op, values: list[float], active: bytearray, i: int, a: in
     x, y, v = values[a], values[b], values[i]
     return (op.local0(x, y, v) if active[a] else None,
             op.local1(x, y, v) if active[b] else None)  # type: ignore[misc]
+
+
+def _nary_factors(op: Op, values: list[float], active: bytearray, i: int,
+                  args: tuple[int, ...]) -> tuple[Optional[float], ...]:
+    factors = op.nlocals([values[j] for j in args], values[i])
+    return tuple(d if active[j] else None for j, d in zip(args, factors, strict=True))
 
 
 def _locals_finite(local: list[Optional[tuple[Optional[float], ...]]]) -> bool:
@@ -283,6 +391,12 @@ def _note_kinks(graph: Graph, op: Op, i: int, values: list[float],
     args = graph.args(i)
     xs = [values[j] for j in args]
     notes: list[str] = []
+    if len(args) > 2 or op.variadic:
+        if any(graph.active[j] for j in args):
+            notes = op.nkinks(xs)
+        if notes:
+            conventions[i] = notes
+        return
     for k, j in enumerate(args):
         p = op.partials[k]
         if p.kink is not None and graph.active[j]:
@@ -298,6 +412,10 @@ def evaluate(graph: Graph, bindings: Mapping[str, float], *, keep_local: bool = 
     """Check the bindings, run the forward pass and the reverse sweep."""
     with gc_paused():
         bound = check_bindings(graph, bindings, allowed)
+        if graph.has_where:
+            values, evaluated = forward_lazy(graph, bound)
+            adj, local, conventions = backward(graph, values, keep_local, evaluated)
+            return Result(graph, bound, values, adj, local, conventions, evaluated)
         values = forward(graph, bound)
         adj, local, conventions = backward(graph, values, keep_local)
     return Result(graph, bound, values, adj, local, conventions)
@@ -341,8 +459,27 @@ def _value_error(graph: Graph, values: list[float], i: int, exc: Exception) -> E
     else:
         kind = "domain"
         what = f"{op.name} is undefined here" + (f" (it needs {op.domain})" if op.domain else "")
-    return EvaluationError(kind, f"{what}, {where}", node=names[i], op=op.name, expression=expr,
-                           inputs=inputs, hint=hint)
+    hint = _saturation_hint(graph, i) or hint
+    return _placed(graph, i, EvaluationError(kind, f"{what}, {where}", node=names[i], op=op.name,
+                                             expression=expr, inputs=inputs, hint=hint))
+
+
+def _saturation_hint(graph: Graph, i: int) -> str:
+    """log(sigmoid(z)) and log(1 - sigmoid(z)) fail where sigmoid rounds to 0
+    or 1: the stable forms are -softplus(-z) and -softplus(z)."""
+    op, args = graph.op[i], graph.args(i)
+    if op is None or op.name != "log" or len(args) != 1:
+        return ""
+    inner = graph.op[args[0]]
+    if inner is not None and inner.name == "sigmoid":
+        return "log(sigmoid(z)) is -softplus(-z), which stays finite where sigmoid(z) rounds to 0"
+    if inner is not None and inner.name == "sub":
+        one, right = graph.args(args[0])
+        if graph.const[one] == 1.0 and (graph.op[right] or inner).name == "sigmoid" and \
+                graph.op[right] is not None:
+            return ("log(1 - sigmoid(z)) is -softplus(z), which stays finite where sigmoid(z) "
+                    "rounds to 1")
+    return ""
 
 
 def _derivative_error(graph: Graph, values: list[float], i: int, exc: Exception) -> EvaluationError:
@@ -373,11 +510,11 @@ def _derivative_error(graph: Graph, values: list[float], i: int, exc: Exception)
         how = f"undefined ({why})" if why else "undefined"
     message = (f"the local derivative ∂{names[i]}/∂{wrt} = {formula} is {how}, at node "
                f"{names[i]} = {expr}" + (f" with {shown}" if shown else ""))
-    return EvaluationError("derivative", message, node=names[i], op=op.name, expression=expr,
-                           inputs=inputs)
+    return _placed(graph, i, EvaluationError("derivative", message, node=names[i], op=op.name,
+                                             expression=expr, inputs=inputs))
 
 
-def _find_nonfinite(graph: Graph, values: list[float]) -> EvaluationError:
+def _find_nonfinite(graph: Graph, values: list[float], active: bytearray) -> EvaluationError:
     """Slow path: redo the sweep, checking each factor and adjoint, to name the
     first edge where a non-finite number appears."""
     n = len(values)
@@ -386,28 +523,39 @@ def _find_nonfinite(graph: Graph, values: list[float]) -> EvaluationError:
     names = graph.names()
     for i in range(graph.output, -1, -1):
         op = graph.op[i]
-        if op is None or not graph.active[i]:
+        if op is None or not active[i]:
             continue
         args = graph.args(i)
         xs = [values[j] for j in args]
         for k, j in enumerate(args):
-            if not graph.active[j]:
+            if not active[j]:
                 continue
             d = op.partials[k].fn(*xs, values[i])
             expr = graph.expression(i, names)
             shown, inputs = _inputs_text(graph, values, i)
             if not _isfinite(d):
-                return EvaluationError(
+                return _placed(graph, i, EvaluationError(
                     "derivative",
                     f"the local derivative ∂{names[i]}/∂{names[j]} = "
                     f"{formula_for(op, k, [names[j2] for j2 in args])} "
                     f"overflows, at node {names[i]} = {expr} with {shown}",
-                    node=names[i], op=op.name, expression=expr, inputs=inputs)
+                    node=names[i], op=op.name, expression=expr, inputs=inputs))
             adj[j] += adj[i] * d
             if not _isfinite(adj[j]):
-                return EvaluationError(
+                return _placed(graph, i, EvaluationError(
                     "overflow",
                     f"overflow: the adjoint ∂{graph.output_name}/∂{names[j]} is too large for a "
                     f"double, at the edge from {names[j]} into node {names[i]} = {expr}",
-                    node=names[i], op=op.name, expression=expr, inputs=inputs)
+                    node=names[i], op=op.name, expression=expr, inputs=inputs))
     raise AssertionError("a non-finite adjoint was detected but not found")  # pragma: no cover
+
+
+def _placed(graph: Graph, i: int, err: EvaluationError) -> EvaluationError:
+    """`err`, with the place in the program that node i comes from."""
+    if graph._positions is False:
+        from .parser import positions
+
+        graph._positions = positions(graph)
+    if graph._positions is not None:
+        err.place(graph.text, graph._positions[i])
+    return err

@@ -135,11 +135,9 @@ def _users(g: Graph, reach: bytearray) -> list[list[int]]:
     active = g.active
     for i in range(g.output + 1):
         if reach[i] and g.op[i] is not None and active[i]:
-            a, b = g.arg0[i], g.arg1[i]
-            if active[a]:
-                users[a].append(i)
-            if b >= 0 and b != a and active[b]:
-                users[b].append(i)
+            for j in dict.fromkeys(g.args(i)):  # (each argument once)
+                if active[j] and reach[j]:
+                    users[j].append(i)
     return users
 
 
@@ -210,13 +208,16 @@ def _write(g: Graph, i: int, parts: list[str]) -> str:
 
 
 def forward_steps(g: Graph, values: list[float], *, digits: Optional[int] = None,
-                  upto: Optional[int] = None) -> list[ForwardStep]:
+                  upto: Optional[int] = None,
+                  evaluated: Optional[bytearray] = None) -> list[ForwardStep]:
     """The forward pass's steps: the inputs, then each named constant and
     operation the output depends on, in evaluation order. With `upto`, only
     the nodes before node `upto` (the partial evaluation of a program that
     failed there: `values` need only be right below it)."""
     names = g.names()
     reach = g.reachable()
+    if evaluated is not None:  # a branch `where` did not take is not part of it
+        reach = bytearray(r & e for r, e in zip(reach, evaluated, strict=True))
     end = g.output + 1 if upto is None else upto
     fmt = lambda x: format_number(x, digits)  # noqa: E731
     forward: list[ForwardStep] = []
@@ -233,7 +234,8 @@ def forward_steps(g: Graph, values: list[float], *, digits: Optional[int] = None
             continue
         args = g.args(i)
         expr = _write(g, i, [names[j] for j in args])
-        subst = _write(g, i, [names[j] if g.is_literal(j) else fmt(values[j]) for j in args])
+        subst = _write(g, i, [names[j] if g.is_literal(j) else
+                              (fmt(values[j]) if reach[j] else "not evaluated") for j in args])
         forward.append(ForwardStep(i, names[i], op.name, expr, subst, values[i]))
     if upto is None and names[g.output] != g.output_name:  # J = x, or u = x; J = u
         forward.append(ForwardStep(g.output, g.output_name, "alias", names[g.output],
@@ -249,7 +251,9 @@ def explain(result: Result, *, paths: bool = False, max_paths: int = 20,
     g = result.graph
     names = g.names()
     reach = g.reachable()
-    forward = forward_steps(g, result.values, digits=digits)
+    if result.evaluated is not None:  # a branch `where` did not take is not part of it
+        reach = bytearray(r & e for r, e in zip(reach, result.evaluated, strict=True))
+    forward = forward_steps(g, result.values, digits=digits, evaluated=result.evaluated)
 
     users = _users(g, reach)
     backward: list[BackwardStep] = []
@@ -328,10 +332,9 @@ def _local_value(result: Result, user: int, node: int) -> float:
     factors = result.local[user]
     assert factors is not None
     total = 0.0
-    if g.arg0[user] == node:
-        total += factors[0] or 0.0
-    if g.arg1[user] == node:
-        total += factors[1] or 0.0
+    for j, d in zip(g.args(user), factors, strict=True):
+        if j == node:
+            total += d or 0.0
     return total
 
 
@@ -562,13 +565,16 @@ def explain_dict(ex: Explanation) -> dict[str, Any]:
 
 _TEX_FUNCTIONS = {op.name: op.tex for op in OPS if not op.symbol}
 _TOKEN = re.compile(r"\s*(?:(?P<num>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?)"
-                    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>\*\*|[-+*/^(),?:<>=·]))")
+                    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:#[0-9]+)?)|(?P<op>\*\*|[-+*/^(),?:<>=·]))")
 
 
 def tex_name(name: str) -> str:
     """A node name in LaTeX math: b, t_{1}, \\pi, \\mathit{rate\\_2}, or a number."""
     if name == "pi":
         return r"\pi"
+    base, sharp, version = name.partition("#")
+    if sharp and version.isdigit():  # c#2, the second version of c: {c}_{\#2}
+        return f"{{{tex_name(base)}}}_{{\\#{version}}}"
     if _is_number(name):
         return tex_number(name)
     m = re.fullmatch(r"([A-Za-z])_?([0-9]+)", name)
@@ -576,7 +582,7 @@ def tex_name(name: str) -> str:
         return f"{m.group(1)}_{{{m.group(2)}}}"
     if len(name) == 1:
         return name
-    return r"\mathit{" + name.replace("_", r"\_") + "}"
+    return r"\mathit{" + name.replace("_", r"\_").replace("#", r"\#") + "}"
 
 
 def tex_number(text: str) -> str:

@@ -7,7 +7,11 @@ small and the evaluation loops tight:
 
     op[i]    the Op row for an operation node, None for a leaf (an input or a constant)
     arg0[i]  its first argument's index (-1 for a leaf)
-    arg1[i]  its second argument's index (-1 for a leaf or a unary operation)
+    arg1[i]  its second argument's index (-1 for a leaf or a unary operation;
+             NARY = -2 for a node of three or more arguments, or of a
+             variadic row, whose arguments are more[i])
+    more     node -> its argument tuple, for those nodes only (sum(x1, ..., xn)
+             is one node with n edges); `Graph.args(i)` reads every node's
     const[i] a constant's value; None for an input variable or an operation
     active   active[i] is 1 when node i depends on a variable (only such
              nodes have adjoints, and only edges from them local factors)
@@ -24,9 +28,12 @@ from typing import Any, Callable, Optional
 
 from .errors import ProgramError, SyntaxProblem, escape_text, name_list
 from .numfmt import format_number
-from .ops import CONSTANTS, FUNCTIONS, OPERATORS, Op, function_arities
+from .ops import CONSTANTS, FUNCTIONS, OPERATORS, VARIADIC, WHERE, Op, Partial, _t_identity, function_arities
 
-__all__ = ["Graph", "Builder"]
+__all__ = ["Graph", "Builder", "NARY"]
+
+#: arg1 of a node whose arguments are in Graph.more
+NARY = -2
 
 
 
@@ -37,7 +44,10 @@ class Graph:
                  arg1: Optional[list[int]] = None, const: Optional[list[Optional[float]]] = None,
                  active: Optional[bytearray] = None, labels: Optional[dict[int, str]] = None,
                  variables: Optional[dict[str, int]] = None, assigned: Optional[dict[str, int]] = None,
-                 output: int = -1, output_name: str = "", text: str = "", statements: int = 0) -> None:
+                 output: int = -1, output_name: str = "", text: str = "", statements: int = 0,
+                 latest: Optional[dict[str, str]] = None, clusters: Optional[dict[int, str]] = None,
+                 notes: Optional[list[str]] = None,
+                 more: Optional[dict[int, tuple[int, ...]]] = None, has_where: bool = False) -> None:
         self.op: list[Optional[Op]] = [] if op is None else op
         self.arg0: list[int] = [] if arg0 is None else arg0
         self.arg1: list[int] = [] if arg1 is None else arg1
@@ -59,7 +69,19 @@ class Graph:
         self.text = text
         #: how many statements the program has
         self.statements = statements
+        #: a name assigned more than once -> its last version's name (`c` -> `c#3`)
+        self.latest: dict[str, str] = {} if latest is None else latest
+        #: node -> the user-function call it was expanded from (`sq(a)`)
+        self.clusters: dict[int, str] = {} if clusters is None else clusters
+        #: the arguments of the nodes of three or more inputs (arg1 is NARY)
+        self.more: dict[int, tuple[int, ...]] = {} if more is None else more
+        #: the graph has a `where` node: evaluation is demand-driven (only the
+        #: chosen branch of each where is evaluated)
+        self.has_where = has_where
+        #: remarks about the program's names, shown once (`e` is an ordinary name here)
+        self.notes: list[str] = [] if notes is None else notes
         self._names: Optional[list[str]] = None
+        self._positions: Any = False  # parser.positions(self), once computed
         self._output_variables: Optional[list[str]] = None
 
     def __repr__(self) -> str:
@@ -112,7 +134,11 @@ class Graph:
 
     def args(self, i: int) -> tuple[int, ...]:
         a, b = self.arg0[i], self.arg1[i]
-        return () if a < 0 else ((a,) if b < 0 else (a, b))
+        if b >= 0:
+            return (a, b)
+        if b == -1:
+            return () if a < 0 else (a,)
+        return self.more[i]  # b == NARY: three or more arguments
 
     def expression(self, i: int, names: Optional[list[str]] = None) -> str:
         """How node i reads in terms of its inputs: ``b * c``, ``log(t1)``."""
@@ -135,6 +161,7 @@ class Graph:
             # One statement: every node is part of it. Otherwise drop statements
             # the output does not use (they are not evaluated).
             return self if self.statements <= 1 else self.prune(self.output)
+        name = self.resolve(name)
         if name not in self.assigned:
             name = escape_text(name, 60)
             if name in self.variables:
@@ -148,6 +175,35 @@ class Graph:
         g = self.prune(self.assigned[name])
         g.output_name = name
         return g
+
+    def resolve(self, name: str) -> str:
+        """The version an output name means: `c` is the last version of c,
+        `c#2` the second, `c#1` the first (also called `c`)."""
+        if name in self.latest:
+            return self.latest[name]
+        if name.endswith("#1") and name[:-2] in self.assigned:
+            return name[:-2]
+        return name
+
+    def make_ordinary(self, name: str, why: str) -> bool:
+        """Turn the named constant `name` (pi, e) into an input variable (it is
+        bound): False if the graph has no such constant."""
+        node = next((i for i, label in self.labels.items()
+                     if label == name and self.op[i] is None and self.const[i] is not None), None)
+        if node is None:
+            return False
+        self.const[node] = None
+        del self.labels[node]
+        self.variables[name] = node
+        active = self.active
+        active[node] = 1
+        for i in range(node + 1, len(self.op)):
+            if self.op[i] is not None and not active[i]:
+                active[i] = any(active[j] for j in self.args(i))
+        self._names = None
+        self._output_variables = None
+        self.notes.append(f"{name} is an ordinary name here ({why}), not the constant")
+        return True
 
     def reachable(self, out: Optional[int] = None) -> bytearray:
         """1 for every node that node `out` (the output by default) depends on,
@@ -164,6 +220,9 @@ class Graph:
                     b = arg1[i]
                     if b >= 0:
                         reach[b] = 1
+                    elif b == NARY:
+                        for j in self.more[i]:
+                            reach[j] = 1
         return reach
 
     def prune(self, out: int) -> Graph:
@@ -184,11 +243,18 @@ class Graph:
                 a, b = arg0[i], arg1[i]
                 g.op.append(self.op[i])
                 g.arg0.append(new[a] if a >= 0 else -1)
-                g.arg1.append(new[b] if b >= 0 else -1)
+                g.arg1.append(new[b] if b >= 0 else b)
+                if b == NARY:
+                    g.more[new[i]] = tuple(new[j] for j in self.more[i])
                 g.const.append(self.const[i])
                 g.active.append(self.active[i])
                 if i in self.labels:
                     g.labels[new[i]] = self.labels[i]
+                if i in self.clusters:
+                    g.clusters[new[i]] = self.clusters[i]
+        g.latest = {k: v for k, v in self.latest.items() if new[self.assigned[v]] >= 0}
+        g.has_where = self.has_where
+        g.notes = list(self.notes)
         g.variables = {v: new[i] for v, i in self.variables.items()}
         g.assigned = {v: new[i] for v, i in self.assigned.items() if new[i] >= 0}
         g.output = new[out]
@@ -207,11 +273,13 @@ class Graph:
 
 
 _FIELDS = ("op", "arg0", "arg1", "const", "active", "labels", "variables", "assigned", "output",
-           "output_name", "text", "statements")
+           "output_name", "text", "statements", "latest", "clusters", "notes", "more", "has_where")
 
 
 def write_op(op: Op, parts: list[str]) -> str:
     """Write an operation applied to argument texts: ``b * c``, ``-x``, ``exp(t1)``."""
+    if op is ALIAS:
+        return parts[0]
     if op.symbol:
         parts = [f"({p})" if p.startswith("-") else p for p in parts]  # (-8) ^ t1
         if len(parts) == 2:
@@ -243,6 +311,26 @@ class gc_paused:
 def _text(tok: Any) -> str:
     """A token's text (the parser's match objects also hold the whitespace after it)."""
     return tok.group(tok.lastindex)
+
+
+class _Function:
+    """A user-defined function: its parameters and its body as a node template.
+
+    `nodes` lists the body's nodes in order: ``(op, refs, local name)`` for an
+    operation (the local name: ``t1``, or a nested call's name; "" for the
+    body's result), ``(None, (value, name), "")`` for a constant; a ref >= 0
+    is a slot (the parameters first, then the template's nodes), a ref < 0
+    the graph node ``-ref - 1`` (a constant built before the definition)."""
+
+    __slots__ = ("name", "params", "nodes", "root", "pos")
+
+    def __init__(self, name: str, params: list[str], nodes: list[tuple[Any, Any, str]],
+                 root: int, pos: int) -> None:
+        self.name = name
+        self.params = params
+        self.nodes = nodes
+        self.root = root
+        self.pos = pos
 
 
 #: other names of the same function (a suggestion); and functions that are
@@ -285,19 +373,37 @@ class Builder:
 
     Operators get a specialised reducer each (`operation`), since they are most
     of the work on large inputs; names, numbers, calls and statements are methods.
+
+    Names: `env` maps each name to the node it means now (an input, or the
+    last version assigned). Assigning a name again makes a new version, a node
+    named ``c#2``, ``c#3``; a statement whose value is already a named node (or
+    a leaf) gets an alias node of its own, so every assigned name has a node.
     """
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.g = Graph(text=text)
-        self.cse: dict[int, int] = {}  # operation key -> node
-        self.consts: dict[float, int] = {}  # constant value -> node
+        self.cse: dict[Any, int] = {}  # operation key -> node
+        self.consts: dict[Any, int] = {}  # constant value (or name, for pi and e) -> node
         self.variables = self.g.variables
-        self.assign_pos: dict[str, int] = {}
+        # name -> the node it means now (an input, or an assigned name's last
+        # version); the inputs table itself until the program assigns a name
+        self.env: dict[str, int] = self.variables
+        self.versions: dict[str, int] = {}  # name -> how many versions it has
+        self.ordinary = _assigned_constants(text)  # pi, e assigned by the program: ordinary names
+        if self.ordinary:
+            self.g.notes.extend(f"{c} is an ordinary name here (the program assigns it), not the "
+                                "constant" for c in sorted(self.ordinary))
         self.statements: list[Optional[str]] = []  # assigned name, or None for a bare expression
         self.bare_pos = -1
         self.bare_node = -1
         self.at = 0  # position of the last statement separator, kept current by the parser
+        self.mark = 0  # the number of nodes when the current statement began
+        self.functions: dict[str, _Function] = {}
+        self.defining: Optional[tuple[str, list[str], int]] = None  # name, params, position
+        self.weak: set[int] = set()  # nodes named after a call, renamed by an assignment
+        self.call_names: dict[str, int] = {}
+        self.saved_env: dict[str, int] = {}
 
     # -- leaves
 
@@ -314,9 +420,10 @@ class Builder:
     def _const(self, value: float, name: Optional[str] = None) -> int:
         """The node of a constant (one per value); `name` for pi and e, else the
         constant is named by its value."""
-        i = self.consts.get(value)
+        key: Any = value if name is None else name
+        i = self.consts.get(key)
         if i is None:
-            i = self.consts[value] = self._leaf(value)
+            i = self.consts[key] = self._leaf(value)
             if name is not None:
                 self.g.labels[i] = name
         return i
@@ -332,16 +439,36 @@ class Builder:
 
     def name(self, tok: Any) -> int:
         name = tok.group(tok.lastindex)  # (_text, inlined: names are most of the tokens)
-        i = self.variables.get(name)
+        i = self.env.get(name)  # an input, or the last version of an assigned name
         if i is not None:
             return i
-        i = self.g.assigned.get(name)
-        if i is not None:
-            return i
-        if name in CONSTANTS:
-            return self._const(CONSTANTS[name], name)
+        if name in CONSTANTS or self.defining is not None:
+            return self._new_name(name, tok)
         g = self.g
         i = self.variables[name] = len(g.op)
+        if self.env is not self.variables:
+            self.env[name] = i
+        g.op.append(None)
+        g.arg0.append(-1)
+        g.arg1.append(-1)
+        g.const.append(None)
+        g.active.append(1)
+        return i
+
+    def _new_name(self, name: str, tok: Any) -> int:
+        if name in CONSTANTS and name not in self.ordinary:
+            return self._const(CONSTANTS[name], name)
+        if self.defining is not None:
+            fname, params, _pos = self.defining
+            shown = escape_text(name, 60)
+            raise SyntaxProblem(f"the body of {fname} uses {shown}, which is neither one of its "
+                                f"parameters ({', '.join(params)}) nor a constant; a function sees "
+                                "only its parameters (add a parameter and pass the value)",
+                                self.text, tok.start(), kind="name")
+        g = self.g
+        i = self.variables[name] = len(g.op)
+        if self.env is not self.variables:
+            self.env[name] = i
         g.op.append(None)
         g.arg0.append(-1)
         g.arg1.append(-1)
@@ -378,7 +505,7 @@ class Builder:
         return binary
 
     def _node(self, op: Op, a: int, b: int = -1) -> int:
-        key = ((((b + 1) << 32) | a) << 8) | op.index if b < 0 else (((b << 32) | a) << 8) | op.index
+        key = _key(op, a, b)
         i = self.cse.get(key)
         if i is None:
             g = self.g
@@ -390,6 +517,31 @@ class Builder:
             act = g.active
             act.append(act[a] | act[b] if b >= 0 else act[a])
         return i
+
+    def _nary(self, op: Op, args: list[int]) -> int:
+        """A node of three or more arguments, or of a variadic row: one node,
+        one edge per argument (sum(x1, ..., x100000) is linear)."""
+        more = tuple(args)
+        key = (op.index, more)
+        i = self.cse.get(key)
+        if i is None:
+            g = self.g
+            i = self.cse[key] = len(g.op)
+            g.op.append(op)
+            g.arg0.append(more[0])
+            g.arg1.append(NARY)
+            g.const.append(None)
+            act = g.active
+            g.active.append(1 if any(act[j] for j in more) else 0)
+            g.more[i] = more
+        return i
+
+    def _apply(self, op: Op, args: list[int]) -> int:
+        if op is WHERE:
+            self.g.has_where = True
+        if op.variadic or len(args) > 2:
+            return self._nary(op, args)
+        return self._node(op, *args)
 
     def neg(self, a: int) -> int:
         g = self.g
@@ -406,20 +558,208 @@ class Builder:
 
     def call(self, tok: Any, args: list[int]) -> int:
         fname = _text(tok)
+        user = self.functions.get(fname)
         op = FUNCTIONS.get((fname, len(args)))
-        shown = escape_text(fname, 40)
+        if op is None and fname in VARIADIC and len(args) >= VARIADIC[fname].min_args:
+            op = VARIADIC[fname]
+        shown = escape_text(fname, 40) if user is not None or op is None else ""
+        if user is not None:
+            if len(args) != len(user.params):
+                noun = "argument" if len(user.params) == 1 else "arguments"
+                line = locate_line(self.text, user.pos)
+                raise SyntaxProblem(f"{shown} takes {len(user.params)} {noun} "
+                                    f"({', '.join(user.params)}; defined on line {line}), "
+                                    f"got {len(args)}", self.text, tok.start(), kind="arity")
+            return self._expand(user, args, tok)
         if op is None:
+            if self.defining is not None and fname == self.defining[0]:
+                raise SyntaxProblem(f"{shown} calls itself: recursion is not supported (a function "
+                                    "may call builtins and functions defined before it)",
+                                    self.text, tok.start(), kind="name")
             arities = function_arities()
+            if fname in VARIADIC:
+                least = VARIADIC[fname].min_args
+                raise SyntaxProblem(f"{shown} takes {least} or more arguments, got {len(args)}",
+                                    self.text, tok.start(), kind="arity")
             if fname in arities:
                 counts = " or ".join(str(n) for n in arities[fname])
                 noun = "argument" if arities[fname] == [1] else "arguments"
                 raise SyntaxProblem(f"{shown} takes {counts} {noun}, got {len(args)}",
                                     self.text, tok.start(), kind="arity")
-            close = suggest_function(fname, list(arities))
+            close = suggest_function(fname, list(arities) + list(self.functions))
             hint = f"; did you mean {close}?" if close else " (autodiff functions lists them)"
             raise SyntaxProblem(f"unknown function {shown}{hint}", self.text, tok.start(),
                                 kind="unknown_function")
-        return self._node(op, *args)
+        if len(args) <= 2 and not op.variadic:
+            return self._node(op, *args)
+        if op is WHERE:
+            self.g.has_where = True
+        return self._nary(op, args)
+
+    # -- user-defined functions
+
+    def defhead(self, tok: Any, _args: Any) -> None:
+        """`name(params) =`, reduced before the body is read: check the head,
+        undo what reading the parameters as a call's arguments built, and open
+        a scope in which the parameters are the only names."""
+        self._after_bare()
+        fname = _text(tok)
+        shown = escape_text(fname, 40)
+        if fname in function_arities():
+            raise SyntaxProblem(f"{shown} is a builtin function and cannot be redefined",
+                                self.text, tok.start(), kind="name")
+        if fname in self.functions:
+            line = locate_line(self.text, self.functions[fname].pos)
+            raise SyntaxProblem(f"the function {shown} is defined twice (first on line {line})",
+                                self.text, tok.start(), kind="name")
+        params = self._params(tok)
+        self._truncate(self.mark)
+        self.saved_env = self.env
+        self.env = {}
+        for p in params:
+            self.env[p] = self._leaf(None)
+        self.defining = (fname, params, tok.start())
+
+    def _params(self, tok: Any) -> list[str]:
+        import re
+
+        text = self.text
+        open_at = text.index("(", tok.start())
+        m = re.compile(r"\(([^()]*)\)").match(text, open_at)
+        if m is None:
+            raise SyntaxProblem("a function's parameters must be names: `f(x, y) = ...`", text,
+                                open_at + 1, kind="name")
+        params: list[str] = []
+        at = m.start(1)
+        for part in m.group(1).split(","):
+            bare = re.sub(r"#[^\n]*", "", part)
+            name = bare.strip()
+            pos = at + (len(bare) - len(bare.lstrip()))
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise SyntaxProblem("a function's parameters must be names: `f(x, y) = ...`", text,
+                                    pos, kind="name")
+            if name in params:
+                raise SyntaxProblem(f"the parameter {name} appears twice", text, pos, kind="name")
+            params.append(name)
+            at += len(part) + 1
+        return params
+
+    def define(self, _head: Any, root: int) -> None:
+        """The end of `name(params) = body`: keep the body as a template and
+        remove its nodes from the graph (each call expands the template)."""
+        assert self.defining is not None
+        fname, params, pos = self.defining
+        g = self.g
+        mark = self.mark
+        first = mark + len(params)  # the parameters' leaves are nodes mark .. first - 1
+        n = len(g.op)
+        reach = bytearray(max(0, n - mark))
+        if root >= mark:
+            reach[root - mark] = 1
+        for j in range(n - 1, first - 1, -1):
+            if reach[j - mark] and g.op[j] is not None:
+                for a in g.args(j):
+                    if a >= mark:
+                        reach[a - mark] = 1
+        slot = {mark + k: k for k in range(len(params))}
+        nodes: list[tuple[Any, Any, str]] = []
+        k = 0
+        for j in range(first, n):
+            if not reach[j - mark]:
+                continue
+            slot[j] = len(params) + len(nodes)
+            op = g.op[j]
+            if op is None:
+                nodes.append((None, (g.const[j], g.labels.get(j)), ""))
+                continue
+            k += 1
+            label = g.labels.get(j, f"t{k}")
+            if j == root:
+                label = ""
+            nodes.append((op, tuple(slot[a] if a >= mark else -a - 1 for a in g.args(j)), label))
+        ref = slot[root] if root >= mark else -root - 1
+        self.functions[fname] = _Function(fname, params, nodes, ref, pos)
+        self._truncate(mark)
+        self.env = self.saved_env
+        self.defining = None
+
+    def _expand(self, f: _Function, args: list[int], tok: Any) -> int:
+        """A call of a user function: its template's nodes on these arguments,
+        through the usual common-subexpression merging (identical calls share
+        nodes); new nodes are named after the call (``sq(a).t1``)."""
+        g = self.g
+        start = len(g.op)
+        call = self._call_name(tok)
+        slots = list(args)
+        for op, refs, label in f.nodes:
+            if op is None:
+                value, cname = refs
+                slots.append(self._const(value, cname))
+                continue
+            xs = [slots[r] if r >= 0 else -r - 1 for r in refs]
+            j = self._apply(op, xs)
+            slots.append(j)
+            if j >= start and j not in g.labels:
+                g.labels[j] = f"{call}.{label}" if label else call
+                if not label:
+                    self.weak.add(j)
+        root = slots[f.root] if f.root >= 0 else -f.root - 1
+        if self.defining is None:
+            for j in range(start, len(g.op)):
+                if g.op[j] is not None:  # (a constant may be shared by other calls)
+                    g.clusters[j] = call
+        return root
+
+    def _call_name(self, tok: Any) -> str:
+        """The call as written, without spaces (cut if long): `sq(a)`."""
+        text = self.text
+        depth = 0
+        end = tok.start()
+        for end in range(text.index("(", tok.start()), len(text)):
+            ch = text[end]
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+        written = "".join(text[tok.start():end + 1].split())
+        if len(written) > 40:
+            written = written[:36] + "...)"
+        count = self.call_names.get(written, 0)
+        if count and self.defining is None:
+            # the same text again, meaning other nodes (a name was reassigned between the calls)
+            self.call_names[written] = count + 1
+            return f"{written}[{count + 1}]"
+        self.call_names[written] = 1
+        return written
+
+    def _truncate(self, mark: int) -> None:
+        """Remove nodes mark.. again (a definition's head and body)."""
+        g = self.g
+        cse, consts = self.cse, self.consts
+        for j in range(len(g.op) - 1, mark - 1, -1):
+            op = g.op[j]
+            if op is not None:
+                if op is not ALIAS:
+                    b = g.arg1[j]
+                    key = _key(op, g.arg0[j], b) if b != NARY else (op.index, g.more.pop(j))
+                    if cse.get(key) == j:
+                        del cse[key]
+            elif g.const[j] is not None:
+                ckey: Any = g.labels.get(j, g.const[j])
+                if consts.get(ckey) == j:
+                    del consts[ckey]
+            g.labels.pop(j, None)
+            g.clusters.pop(j, None)
+            self.weak.discard(j)
+        variables = g.variables
+        while variables and next(reversed(variables.values())) >= mark:
+            name = next(reversed(variables))
+            del variables[name]
+            if self.env is not variables and self.env.get(name, -1) >= mark:
+                del self.env[name]
+        del g.op[mark:], g.arg0[mark:], g.arg1[mark:], g.const[mark:], g.active[mark:]
 
     # -- statements
 
@@ -427,29 +767,65 @@ class Builder:
         self._after_bare()
         name = _text(tok)
         g = self.g
-        shown = escape_text(name, 60)
-        if name in CONSTANTS:
-            raise SyntaxProblem(f"{name} is a constant and cannot be assigned", self.text,
-                                tok.start(), kind="name")
-        if name in g.assigned:
-            first = locate_line(self.text, self.assign_pos[name])
-            raise SyntaxProblem(f"{shown} is assigned twice (first on line {first})", self.text,
-                                tok.start(), kind="name")
-        if name in g.variables:
-            line = locate_line(self.text, tok.start())
-            raise SyntaxProblem(f"{shown} is used before it is assigned (on line {line})",
-                                self.text, _first_use(self.text, name), kind="name")
-        g.assigned[name] = node
-        self.assign_pos[name] = tok.start()
-        if g.op[node] is not None and node not in g.labels:
+        k = self.versions.get(name) or (1 if name in g.variables else 0)
+        k += 1
+        self.versions[name] = k
+        version = name if k == 1 else f"{name}#{k}"
+        if k > 1:
+            g.latest[name] = version
+        node = self._named(node, version)
+        g.assigned[version] = node
+        if self.env is self.variables:
+            self.env = dict(self.variables)  # (names may now mean other nodes than inputs)
+        self.env[name] = node
+        self.statements.append(version)
+        self.mark = len(g.op)
+
+    def _named(self, node: int, name: str) -> int:
+        """The node to give the assigned `name`: `node` itself if it is an
+        operation without a name yet, else a new alias node (value and local
+        factor 1) so that the name has its own node."""
+        g = self.g
+        if g.op[node] is not None and (node not in g.labels or node in self.weak):
             g.labels[node] = name
-        self.statements.append(name)
+            self.weak.discard(node)
+            return node
+        i = len(g.op)
+        g.op.append(ALIAS)
+        g.arg0.append(node)
+        g.arg1.append(-1)
+        g.const.append(None)
+        g.active.append(g.active[node])
+        g.labels[i] = name
+        return i
+
+    def _update(self, tok: Any, op: Op, node: int) -> None:
+        self.assign(tok, self._node(op, self.name(tok), node))
+
+    def assign_add(self, tok: Any, node: int) -> None:
+        self._update(tok, OPERATORS["add"], node)
+
+    def assign_sub(self, tok: Any, node: int) -> None:
+        self._update(tok, OPERATORS["sub"], node)
+
+    def assign_mul(self, tok: Any, node: int) -> None:
+        self._update(tok, OPERATORS["mul"], node)
+
+    def assign_div(self, tok: Any, node: int) -> None:
+        self._update(tok, OPERATORS["div"], node)
+
+    def assign_mod(self, tok: Any, node: int) -> None:
+        self._update(tok, OPERATORS["mod"], node)
+
+    def assign_pow(self, tok: Any, node: int) -> None:
+        self._update(tok, OPERATORS["pow"], node)
 
     def bare(self, node: int) -> None:
         self._after_bare()
         self.bare_node = node
         self.bare_pos = self.at
         self.statements.append(None)
+        self.mark = len(self.g.op)
 
     def _after_bare(self) -> None:
         if self.statements and self.statements[-1] is None:
@@ -463,7 +839,8 @@ class Builder:
     def finish(self) -> Graph:
         g = self.g
         if not self.statements:
-            raise ProgramError("the program has no statements")
+            raise ProgramError("the program has no statements" + (
+                " (only function definitions: call one, `J = f(x)`)" if self.functions else ""))
         last = self.statements[-1]
         if last is None:
             node = self.bare_node
@@ -472,7 +849,7 @@ class Builder:
                                     "already uses f; give it a name (`J = ...`)", self.text,
                                     self.bare_pos, kind="name")
             g.assigned["f"] = node
-            if g.op[node] is not None and node not in g.labels:
+            if g.op[node] is not None and (node not in g.labels or node in self.weak):
                 g.labels[node] = "f"
             last = "f"
         g.output = g.assigned[last]
@@ -481,6 +858,30 @@ class Builder:
         self.cse = {}
         self.consts = {}
         return g
+
+
+def _key(op: Op, a: int, b: int) -> int:
+    """An operation node's key for common-subexpression merging (as `operation` computes it)."""
+    return (((b << 32) | a) << 8) | op.index if b >= 0 else (a << 8) | op.index
+
+
+_CONST_ASSIGN = None
+
+
+def _assigned_constants(text: str) -> set[str]:
+    """The constants (pi, e) that the program assigns somewhere: they are
+    ordinary names in it, read before as inputs."""
+    global _CONST_ASSIGN
+    if "=" not in text or ("e" not in text and "pi" not in text):
+        return set()
+    import re
+
+    if _CONST_ASSIGN is None:
+        _CONST_ASSIGN = re.compile(r"(?:^|[;\n])[ \t]*(pi|e)[ \t]*(?:\+|-|\*\*?|/|%|\^)?=(?!=)")
+    found = set(_CONST_ASSIGN.findall(text))
+    if found:  # a second look without comments (rare)
+        found = set(_CONST_ASSIGN.findall(re.sub(r"#[^\n]*", "", text)))
+    return found
 
 
 def _first_use(text: str, name: str) -> int:
@@ -497,11 +898,17 @@ def locate_line(text: str, pos: int) -> int:
 
 _NEG = OPERATORS["neg"]
 
+#: the operation of an alias node: a name given to a value that already has a
+#: node (`w = u`, or `v = x*y` after `u = x*y`); its value is its argument's
+ALIAS = Op("alias", ("x",), lambda x: x, (Partial(lambda x, out: 1.0, "1", py="1.0", np="1.0"),),
+           doc="another name for a value", py="{0}", finite=True, np="{0}", taylor=_t_identity)
+
 
 # ---------------------------------------------------------------- printing
 
 #: how tightly each operator binds (atoms bind tightest)
-_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "mod": 2, "neg": 3, "pow": 4}
+_PREC = {"lt": 0, "le": 0, "gt": 0, "ge": 0, "eq": 0, "ne": 0,  # (comparisons do not chain)
+         "add": 1, "sub": 1, "mul": 2, "div": 2, "mod": 2, "neg": 3, "pow": 4}
 _ATOM = 5
 
 
@@ -550,6 +957,9 @@ def _write_expr(g: Graph, root: int, done: dict[int, str], out: list[str]) -> No
             out.append(names[i])
             continue
         args = g.args(i)
+        if op is ALIAS:  # a name for another node: written as that node
+            stack.append(args[0])
+            continue
         if not op.symbol:  # a function call
             parts: list[Any] = [f"{op.name}("]
             for k, j in enumerate(args):
@@ -564,6 +974,8 @@ def _write_expr(g: Graph, root: int, done: dict[int, str], out: list[str]) -> No
             a, b = args
             if op.name == "pow":  # right-associative; the base must be an atom
                 left, right = _wrap(g, a, _ATOM, done), _wrap(g, b, 3, done)
+            elif p == 0:  # a comparison: neither side may be one
+                left, right = _wrap(g, a, 1, done), _wrap(g, b, 1, done)
             else:  # left-associative
                 left, right = _wrap(g, a, p, done), _wrap(g, b, p + 1, done)
             parts = [*left, f" {op.symbol} ", *right]

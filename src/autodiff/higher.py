@@ -96,7 +96,7 @@ def evaluated(graph: Graph, bound: Mapping[str, Any], outs: Sequence[int]
     if not getattr(graph, "has_where", False):
         need = _needed(graph, outs)
         return _values(graph, bound, need), need
-    from .evaluate import forward_lazy  # type: ignore[attr-defined]
+    from .evaluate import forward_lazy
 
     saved = graph.output
     values: Optional[list[Any]] = None

@@ -54,8 +54,9 @@ def result_html(result: Result, *, digits: Optional[int] = None, max_rows: Optio
         local = ", ".join(f"{_d(names[i], k)} = {fmt(v)}" for k, v in result.local_factors(i).items())
         adjoint = fmt(result.adjoints[i]) if g.active[i] else ""
         notes = "".join(f"<br><small>† {e(n)}</small>" for n in result.conventions.get(i, []))
+        value = fmt(result.values[i]) if result.was_evaluated(i) else "not evaluated"  # (where)
         return (f"<tr><td>{e(names[i])}</td><td>{e(expr)}</td><td style=\"text-align:right\">"
-                f"{e(fmt(result.values[i]))}</td><td>{e(local)}{notes}</td>"
+                f"{e(value)}</td><td>{e(local)}{notes}</td>"
                 f"<td style=\"text-align:right\">{e(adjoint)}</td></tr>")
 
     rows += [row(i) for i in head]

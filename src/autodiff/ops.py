@@ -28,7 +28,8 @@ from typing import Any, Callable, Optional
 
 from . import special
 
-__all__ = ["Op", "Partial", "OPS", "FUNCTIONS", "OPERATORS", "CONSTANTS", "function_arities",
+__all__ = ["Op", "Partial", "Variadic", "VARIADIC", "COMPARISONS", "OPS", "FUNCTIONS",
+           "OPERATORS", "CONSTANTS", "function_arities",
            "formula_for", "SOURCE_NAMES", "FORM_CALL", "FORM_CONST", "FORM_SWAP", "FORM_OF_X",
            "FORM_OUT", "FORM_NEG", "NUMPY_NAMES", "numpy_source"]
 
@@ -206,9 +207,29 @@ class Op:
         elif len(partials) == 1 and partials[0].is_out:
             self.form = FORM_OUT
 
+    #: True for a row that takes any number of arguments (`Variadic`)
+    variadic = False
+
     @property
     def arity(self) -> int:
         return len(self.params)
+
+    def nvalue(self, xs: list[float]) -> float:
+        """The value rule on a list of arguments (nodes of 3 or more inputs)."""
+        return self.value(*xs)
+
+    def nlocals(self, xs: list[float], out: float) -> list[float]:
+        """Every argument's local factor, in one call (nodes of 3 or more inputs)."""
+        return [p.fn(*xs, out) for p in self.partials]
+
+    def nkinks(self, xs: list[float]) -> list[str]:
+        """The conventions applied at this point, for every argument."""
+        notes: list[str] = []
+        for p in self.partials:
+            note = p.kink(*xs) if p.kink is not None else None
+            if note and note not in notes:
+                notes.append(note)
+        return notes
 
     def __repr__(self) -> str:
         return f"Op({self.name!r}, {self.params!r})"
@@ -1157,6 +1178,15 @@ def _tn_logsumexp(*s: list[Any]) -> list[Any]:
     return out
 
 
+def _step(symbol: str) -> Partial:
+    """A comparison's local factor: 0, flagged at x = y, where it jumps."""
+
+    def kink(x: float, y: float) -> Optional[str]:
+        return f"'{symbol}' at equal arguments: derivative taken as 0 (it jumps there)" if x == y else None
+
+    return Partial(lambda x, y, out: 0.0, "0", kink, py="0.0", np="0.0")
+
+
 def _unary(name: str, value: Callable[[float], float], d: Callable[[float, float], float],
            formula: str, domain: str = "", doc: str = "", kink: Kink = None, *,
            py: Optional[str] = None, finite: bool = False, tex: Optional[str] = None,
@@ -1348,8 +1378,25 @@ for _index, _op in enumerate(OPS):
 # (the graph builder's common-subexpression keys give a row 8 bits)
 assert len(OPS) < 256, "the CSE key in graph.Builder needs more bits for the row"
 
+#: comparisons: 1 or 0, derivative 0 (a step; flagged where it jumps). Kept
+#: out of OPS, whose rows are differentiable functions the table-wide tests
+#: sweep; test_conditions covers these.
+COMPARISONS: tuple[Op, ...] = tuple(
+    Op(name, ("x", "y"), rule, (_step(symbol), _step(symbol)), symbol=symbol,
+       doc=f"x {symbol} y: 1 if true, else 0", finite=True, tex=tex,
+       np=f"np.where({{0}} {symbol} {{1}}, 1.0, 0.0)", taylor=_t_compare(rule))
+    for name, symbol, rule, tex in (
+        ("lt", "<", lambda x, y: 1.0 if x < y else 0.0, "<"),
+        ("le", "<=", lambda x, y: 1.0 if x <= y else 0.0, r"\le"),
+        ("gt", ">", lambda x, y: 1.0 if x > y else 0.0, ">"),
+        ("ge", ">=", lambda x, y: 1.0 if x >= y else 0.0, r"\ge"),
+        ("eq", "==", lambda x, y: 1.0 if x == y else 0.0, "="),
+        ("ne", "!=", lambda x, y: 1.0 if x != y else 0.0, r"\ne")))
+for _index, _op in enumerate(COMPARISONS, start=len(OPS)):
+    _op.index = _index
+
 #: operators by grammar alias
-OPERATORS: dict[str, Op] = {op.name: op for op in OPS if op.symbol}
+OPERATORS: dict[str, Op] = {op.name: op for op in OPS + COMPARISONS if op.symbol}
 
 #: functions callable by name: (name, number of arguments) -> Op
 FUNCTIONS: dict[tuple[str, int], Op] = {(op.name, op.arity): op for op in OPS if not op.symbol}
@@ -1360,10 +1407,14 @@ CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 
 
 def function_arities() -> dict[str, list[int]]:
-    """Each callable function name with the numbers of arguments it accepts."""
+    """Each callable function name with the numbers of arguments it accepts
+    (a function of any number of arguments lists its minimum, see VARIADIC)."""
     out: dict[str, list[int]] = {}
     for name, n in sorted(FUNCTIONS):
         out.setdefault(name, []).append(n)
+    for name, op in VARIADIC.items():
+        if name not in out:
+            out[name] = [op.min_args]
     return out
 
 
@@ -1376,8 +1427,14 @@ def formula_for(op: Op, k: int, arg_names: list[str] | tuple[str, ...]) -> str:
     is ``"c"``. Parameters are replaced as whole words, in one pass (a name that
     is itself a parameter name is not replaced again); a negative constant such
     as ``-3`` is parenthesised inside a larger formula."""
-    formula = op.partials[k].formula
-    subst = dict(zip(op.params, arg_names, strict=True))
+    if op.variadic:  # x1, ..., xn; {k} is argument k, {args} all of them, {n} their count
+        params: tuple[str, ...] = tuple(f"x{j + 1}" for j in range(len(arg_names)))
+        formula = op.partials[k].formula.replace("{args}", ", ".join(params)).replace(
+            "{n}", str(len(params)))
+    else:
+        params = op.params
+        formula = op.partials[k].formula
+    subst = dict(zip(params, arg_names, strict=True))
     if formula in subst:
         return subst[formula]
 
@@ -1391,3 +1448,175 @@ def formula_for(op: Op, k: int, arg_names: list[str] | tuple[str, ...]) -> str:
         return f"({name})" if name.startswith("-") and not enclosed else name
 
     return _WORD.sub(replace, formula)
+
+
+# ---------------------------------------------------------------- many arguments
+
+
+class _Each:
+    """A variadic row's partials: `partials[k]` is the rule for argument k
+    (made on demand; the sweeps use `nlocals`, which does all of them at once)."""
+
+    def __init__(self, op: Variadic) -> None:
+        self.op = op
+
+    def __len__(self) -> int:  # (any number: a row has no fixed count)
+        return 1
+
+    def __getitem__(self, k: int) -> Partial:
+        op = self.op
+        rule = op.rule
+
+        def fn(*args: float) -> float:
+            return rule(list(args[:-1]), args[-1])[k]
+
+        def kink(*xs: float) -> Optional[str]:
+            notes = op.nkinks(list(xs))
+            return notes[0] if notes else None
+
+        return Partial(fn, op.each_formula.replace("{k}", f"x{k + 1}"),
+                       kink if op.kinks is not None else None)
+
+
+class Variadic(Op):
+    """A row taking any number (at least `min_args`) of arguments, x1, ..., xn.
+
+    `value(xs)` is the value rule over the list of arguments; `rule(xs, out)`
+    returns every argument's local factor at once (linear time: prod's
+    factors from prefix and suffix products, not n products of n - 1);
+    `kinks(xs)` the conventions applied at this point. `formula` writes the
+    factor of argument x_k over x1..xn ({k} is x_k, {args} the list)."""
+
+    __slots__ = ("min_args", "rule", "kinks", "each_formula")
+    variadic = True
+
+    def __init__(self, name: str, min_args: int, value: Callable[[list[float]], float],
+                 rule: Callable[[list[float], float], list[float]], formula: str, *,
+                 kinks: Optional[Callable[[list[float]], list[str]]] = None, doc: str = "",
+                 domain: str = "", tex: Optional[str] = None,
+                 taylor: Optional[Callable[..., list[Any]]] = None) -> None:
+        super().__init__(name, ("x1",), value, (Partial(lambda *a: 0.0, formula),), domain,
+                         doc=doc, tex=tex, taylor=taylor)
+        self.min_args = min_args
+        self.rule = rule
+        self.kinks = kinks
+        self.each_formula = formula
+        self.has_kinks = kinks is not None
+        self.partials = _Each(self)  # type: ignore[assignment]
+
+    def nvalue(self, xs: list[float]) -> float:
+        return self.value(xs)
+
+    def nlocals(self, xs: list[float], out: float) -> list[float]:
+        return self.rule(xs, out)
+
+    def nkinks(self, xs: list[float]) -> list[str]:
+        return self.kinks(xs) if self.kinks is not None else []
+
+    def __repr__(self) -> str:
+        return f"Variadic({self.name!r}, {self.min_args}+)"
+
+
+def _ties(best: float, xs: list[float]) -> list[float]:
+    t = xs.count(best)
+    share = 1.0 / t
+    return [share if x == best else 0.0 for x in xs]
+
+
+def _tie_notes(best_of: Callable[[list[float]], float]) -> Callable[[list[float]], list[str]]:
+    def kinks(xs: list[float]) -> list[str]:
+        t = xs.count(best_of(xs))
+        return [f"tie between {t} arguments: adjoint split evenly (1/{t} each)"] if t > 1 else []
+
+    return kinks
+
+
+def _prod_locals(xs: list[float], out: float) -> list[float]:
+    n = len(xs)
+    suffix = [1.0] * (n + 1)
+    for k in range(n - 1, -1, -1):
+        suffix[k] = suffix[k + 1] * xs[k]
+    factors = []
+    prefix = 1.0
+    for k in range(n):
+        factors.append(prefix * suffix[k + 1])
+        prefix *= xs[k]
+    return factors
+
+
+def _hypot(xs: list[float]) -> float:
+    return math.hypot(*xs)
+
+
+def _hypot_locals(xs: list[float], out: float) -> list[float]:
+    return [x / out for x in xs]  # (0, 0, ...): division by zero, as hypot(x, y)
+
+
+def _logsumexp(xs: list[float]) -> float:
+    m = max(xs)
+    return m + math.log(math.fsum([math.exp(x - m) for x in xs]))
+
+
+def _clamp(x: float, lo: float, hi: float) -> float:
+    return min(max(x, lo), hi)
+
+
+def _clamp_kink(x: float, lo: float, hi: float) -> Optional[str]:
+    if x == lo or x == hi:
+        return "clamp at a bound: the adjoint goes to x (as in PyTorch)"
+    return None
+
+
+#: rows of any number of arguments, by name (2 arguments of min, max and
+#: hypot use their binary rows, whose tie rule is the same even split)
+VARIADIC: dict[str, Variadic] = {op.name: op for op in (
+    Variadic("sum", 1, math.fsum, lambda xs, out: [1.0] * len(xs), "1",
+             doc="sum(x1, ..., xn), correctly rounded (math.fsum)", taylor=_tn_sum),
+    Variadic("mean", 1, lambda xs: math.fsum(xs) / len(xs),
+             lambda xs, out: [1.0 / len(xs)] * len(xs), "1/{n}", doc="the arithmetic mean", taylor=_tn_mean),
+    Variadic("prod", 1, math.prod, _prod_locals, "the product of the others",
+             doc="x1 * ... * xn", taylor=_tn_prod),
+    Variadic("max", 2, max, lambda xs, out: _ties(out, xs), "({k} == max({args}) ? 1/ties : 0)",
+             kinks=_tie_notes(max), doc="the largest argument; a tie splits the adjoint evenly",
+             tex=r"\max", taylor=_tn_best(max)),
+    Variadic("min", 2, min, lambda xs, out: _ties(out, xs), "({k} == min({args}) ? 1/ties : 0)",
+             kinks=_tie_notes(min), doc="the smallest argument; a tie splits the adjoint evenly",
+             tex=r"\min", taylor=_tn_best(min)),
+    Variadic("hypot", 2, _hypot, _hypot_locals, "{k}/hypot({args})",
+             doc="sqrt(x1^2 + ... + xn^2) without overflow", taylor=_tn_hypot),
+    Variadic("norm", 1, _hypot, _hypot_locals, "{k}/norm({args})",
+             doc="the Euclidean norm, hypot(x1, ..., xn)", taylor=_tn_hypot),
+    Variadic("logsumexp", 1, _logsumexp, lambda xs, out: [math.exp(x - out) for x in xs],
+             "exp({k} - logsumexp({args}))", doc="log(exp(x1) + ... + exp(xn)) without overflow",
+             taylor=_tn_logsumexp),
+)}
+
+for _index, _op in enumerate(VARIADIC.values(), start=len(OPS) + len(COMPARISONS)):
+    _op.index = _index
+
+#: clamp(x, lo, hi): three arguments, PyTorch's rule at the bounds (the
+#: adjoint goes to x when lo <= x <= hi, bounds included; to lo when x < lo;
+#: to hi when x > hi; lo > hi gives hi, as min(max(x, lo), hi) does)
+CLAMP = Op("clamp", ("x", "lo", "hi"), _clamp,
+           (Partial(lambda x, lo, hi, out: 1.0 if lo <= x <= hi else 0.0, "(lo <= x <= hi ? 1 : 0)",
+                    _clamp_kink),
+            Partial(lambda x, lo, hi, out: 1.0 if x < lo <= hi else 0.0, "(x < lo <= hi ? 1 : 0)"),
+            Partial(lambda x, lo, hi, out: 1.0 if max(x, lo) > hi else 0.0,
+                    "(max(x, lo) > hi ? 1 : 0)")),
+           doc="min(max(x, lo), hi)", finite=True, taylor=_t_clamp)
+CLAMP.index = len(OPS) + len(COMPARISONS) + len(VARIADIC)
+FUNCTIONS[("clamp", 3)] = CLAMP
+
+
+#: where(c, a, b): a where c is not 0, else b. Only the chosen branch is
+#: evaluated (evaluate.forward's demand-driven pass) and only it gets an adjoint.
+WHERE = Op("where", ("c", "a", "b"), lambda c, a, b: a if c != 0.0 else b,
+           (Partial(lambda c, a, b, out: 0.0, "0", np="0.0"),
+            Partial(lambda c, a, b, out: 1.0 if c != 0.0 else 0.0, "(c != 0 ? 1 : 0)",
+                    np="np.where({0} != 0.0, 1.0, 0.0)"),
+            Partial(lambda c, a, b, out: 0.0 if c != 0.0 else 1.0, "(c != 0 ? 0 : 1)",
+                    np="np.where({0} != 0.0, 0.0, 1.0)")),
+           doc="a if c is not 0, else b; only the chosen branch is evaluated", finite=True,
+           np="np.where({0} != 0.0, {1}, {2})", taylor=_t_where)
+WHERE.index = CLAMP.index + 1
+FUNCTIONS[("where", 3)] = WHERE

@@ -18,7 +18,7 @@ from .errors import InputError, SyntaxProblem, escape_text
 from .graph import Builder, Graph, gc_paused
 from .ops import OPERATORS
 
-__all__ = ["parse"]
+__all__ = ["parse", "positions"]
 
 #: how terminals are named in messages (literal ones are quoted automatically)
 _DESCRIBE = {
@@ -46,7 +46,8 @@ class _Tables:
                 data = build_tables(text)
         except FileNotFoundError:
             pass
-        terms = [(name, rx) for name, rx in data["TERMINALS"] if name not in data["IGNORE"]]
+        plain = [(name, rx) for name, rx in data["TERMINALS"] if name not in data["IGNORE"]]
+        terms = _shortest_first(plain)
         ignored = "|".join(rx for name, rx in data["TERMINALS"] if name in data["IGNORE"])
         # One regex: a token, then any whitespace and comments after it (so that
         # they cost no extra match); _END matches at the end, _ERROR anything else.
@@ -54,7 +55,7 @@ class _Tables:
         self.regex = re.compile(f"(?:{alternatives}|(?P<_END>\\Z)|(?P<_ERROR>.))(?:{ignored})*", re.DOTALL)
         self.skip = re.compile(f"(?:{ignored})*")
         self.describe = dict(_DESCRIBE)
-        for name, rx in terms:
+        for name, rx in plain:
             literal = re.sub(r"\\(.)", r"\1", rx)
             if name not in self.describe and re.escape(literal) == rx:
                 self.describe[name] = f"'{literal}'"
@@ -81,6 +82,31 @@ class _Tables:
             state = self.states[s][self.rules[-1 - action][0]]  # pop the one state, goto again
         self.gotos[s][origin][kind] = state
         return state
+
+
+def _shortest_first(terms: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The terminals in an order that makes the tokenizer's regex fast: names
+    and numbers first, then the operators, one character before two. Lark
+    orders "**=" "+=" "<=" ... before "+" so that the longest match wins; here
+    each operator instead refuses to match where a longer one starts (`+` is
+    `\\+(?!=)`), so "+" is tried second, not after a dozen failing alternatives
+    (a third of the tokenizer's time on a 1e5-operation program)."""
+    literals = {}
+    for name, rx in terms:
+        text = re.sub(r"\\(.)", r"\1", rx)
+        if re.escape(text) == rx:
+            literals[name] = text
+    others = [(name, rx) for name, rx in terms if name not in literals]
+    ordered = sorted(literals.items(), key=lambda item: (len(item[1]), item[0]))
+    out = list(others)
+    for name, text in ordered:
+        longer = sorted({m[len(text):] for m in literals.values()
+                         if len(m) > len(text) and m.startswith(text)})
+        rx = re.escape(text)
+        if longer:
+            rx += "(?!" + "|".join(re.escape(rest) for rest in longer) + ")"
+        out.append((name, rx))
+    return out
 
 
 def _is_terminal(sym: str) -> bool:
@@ -163,6 +189,20 @@ def _spliced(c: list[Any], kept: tuple[int, ...], splice: tuple[int, ...]) -> li
 
 
 def _splicer(kept: tuple[int, ...], splice: tuple[int, ...]) -> Callable[[list[Any]], Any]:
+    if splice == kept[:1] and len(kept) > 1:
+        # a left-recursive repetition (`items: items "," expr`): extend the
+        # list in place, so n items take linear time, not quadratic
+        first, rest = kept[0], kept[1:]
+
+        def extend(c: list[Any]) -> Any:
+            out = c[first]
+            if out is None:
+                out = []
+            for k in rest:
+                out.append(c[k])
+            return out
+
+        return extend
     return lambda c: _spliced(c, kept, splice)
 
 
@@ -189,10 +229,58 @@ def parse(text: str, *, source: str = "", max_chars: Optional[int] = None) -> Gr
         return _parse(text, source)
 
 
-def _parse(text: str, source: str) -> Graph:
+def positions(graph: Graph) -> Optional[list[int]]:
+    """For each node of `graph` (a parsed program, or `select`'s part of
+    one), the offset in its text of the token it comes from: the operator,
+    the function's name (the call, for the nodes of a user function), the
+    assigned name of an alias. Computed only for error messages, by parsing
+    the text again with positions recorded (a parse keeps none: it would cost
+    memory on every node). None when the text does not give the same graph."""
+    if not graph.text:
+        return None
+    track: list[int] = []
+    try:
+        with gc_paused():
+            full = _parse(graph.text, "", track)
+    except InputError:
+        return None
+    n = len(full)
+    if n == len(graph):
+        return track
+    out = full.assigned.get(full.resolve(graph.output_name))
+    if out is None:
+        return None
+    need = full.reachable(out)
+    for i in full.variables.values():
+        need[i] = 1
+    kept = [track[i] for i in range(n) if need[i]]
+    return kept if len(kept) == len(graph) else None
+
+
+def _tracking(fn: Callable[[list[Any]], Any], builder: Builder, track: list[int]
+              ) -> Callable[[list[Any]], Any]:
+    ops = builder.g.op
+
+    def reduce(c: list[Any]) -> Any:
+        value = fn(c)
+        n = len(ops)
+        if n > len(track):  # new nodes: placed at the rule's first token
+            at = next((x.start() for x in c if isinstance(x, re.Match)), track[-1] if track else 0)
+            track.extend([at] * (n - len(track)))
+        elif n < len(track):  # a function definition's nodes, removed again
+            del track[n:]
+        return value
+
+    return reduce
+
+
+def _parse(text: str, source: str, track: Optional[list[int]] = None) -> Graph:
     t = tables()
     builder = Builder(text)
     reducers = _reducers(builder, t.rules)
+    if track is not None:  # (positions(): record where each node comes from)
+        reducers = [(o, n, fn if fn is None else _tracking(fn, builder, track))
+                    for o, n, fn in reducers]
     # This parse's action tables: a shift is the next state (an int), a reduce
     # is the reducer itself, so the loop below does one lookup per step.
     states: list[dict[str, Any]] = [
@@ -218,8 +306,11 @@ def _parse(text: str, source: str) -> Graph:
                 elif kind == "RPAR":
                     depth -= 1
                 elif kind == "_SEP":
-                    if depth > 0 and m.group(m.lastindex) != ";":
-                        continue  # a newline inside parentheses continues the statement
+                    if m.group(m.lastindex) != ";" and (
+                            depth > 0 or "_SEP" not in states[state_stack[-1]]):
+                        # a newline inside parentheses, or where the statement cannot
+                        # end (after an operator, "=" or ","), continues the statement
+                        continue
                     builder.at = m.start()
                 elif kind == "_END":  # the regex's last match: the end of the input
                     kind = "$END"
@@ -268,9 +359,20 @@ def _words(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " or " + items[-1]
 
 
+#: Unicode mathematics people paste, and the language's way to write it
+_UNICODE_MATH = {
+    "π": "pi", "×": "*", "·": "*", "⋅": "*", "∗": "*", "−": "-", "–": "-", "÷": "/",
+    "²": "^2", "³": "^3", "√": "sqrt(...)", "≤": "<=", "≥": ">=", "≠": "!=", "∙": "*",
+}
+
+
 def _unexpected_char(text: str, pos: int, source: str) -> SyntaxProblem:
     ch = text[pos]
     shown = escape_text(ch)
+    if ch in _UNICODE_MATH:
+        ascii_form = _UNICODE_MATH[ch]
+        return SyntaxProblem(f"unexpected character '{shown}' (U+{ord(ch):04X}): "
+                             f"did you mean {ascii_form}?", text, pos, source=source)
     if ch in "'\"":
         why = "strings are not part of the language"
     elif ch in "[]{}":
@@ -300,7 +402,17 @@ def _unexpected_token(text: str, m: Any, kind: str, t: _Tables, state: int,
             what = f"unexpected {t.describe.get(kind, kind)}"
             if kind in ("NUMBER", "NAME"):
                 what = f"unexpected {kind.lower()} '{escape_text(tok, 40)}'"
+                before = text[:pos]
+                if kind == "NAME" and before[-1:].isdigit() or before[-1:] == ".":
+                    number = re.search(r"[0-9.]+(?:[eE][+-]?[0-9]+)?$", before)
+                    if number is not None:  # 2x: implicit multiplication
+                        what += f" (did you mean {number.group()}*{escape_text(tok, 40)}?)"
+            if tok in ("<", "<=", ">", ">=", "==", "!=") and re.search(
+                    r"[<>]|==|!=", text[max(text.rfind(";", 0, pos), text.rfind("\n", 0, pos)) + 1:pos]):
+                what = (f"unexpected '{tok}': comparisons do not chain (write a < b < c as "
+                        "(a < b) * (b < c))")
             if kind == "EQUAL":
-                what = "unexpected '=' (only a name can be assigned, at the start of a statement)"
+                what = ("unexpected '=' (only a name can be assigned, or updated with += -= *= /= "
+                        "^=, at the start of a statement)")
     message = f"{what}; expected {_words(expected)}" if expected else what
     return SyntaxProblem(message, text, pos, expected=expected, source=source)

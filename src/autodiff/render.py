@@ -64,9 +64,19 @@ def result_dict(result: Result, *, nodes: bool = True) -> dict[str, Any]:
                 node["op"] = op.name
                 node["expression"] = g.expression(i, names)
                 node["inputs"] = [names[j] for j in g.args(i)]
+            if not result.was_evaluated(i):  # a branch `where` did not take
+                node["value"] = None
+                node["local"] = {}
+                node["adjoint"] = None
+                node["evaluated"] = False
+                out.append(node)
+                continue
             node["value"] = json_number(values[i])
             node["local"] = {k: json_number(v) for k, v in result.local_factors(i).items()}
             node["adjoint"] = json_number(adj[i]) if g.active[i] else None
+            taken = result.taken(i)
+            if taken is not None:
+                node["taken"] = names[taken]
             if i in result.conventions:
                 node["conventions"] = result.conventions[i]
             out.append(node)
@@ -144,15 +154,23 @@ def _iter_nodes_json(result: Result, name: Any, number: Any) -> Iterator[str]:
                       if args else "[]")
             head = (f'"name": {own},\n      "op": {name(op.name)},\n      "expression": '
                     f'{name(g.expression(i, names))},\n      "inputs": {inputs},')
+        if not result.was_evaluated(i):  # a branch `where` did not take (as result_dict)
+            yield (f'{sep}{head}\n      "value": null,\n      "local": {{}},\n      "adjoint": null,'
+                   '\n      "evaluated": false\n    }')
+            sep = ",\n    {\n      "
+            continue
         local = result.local_factors(i)
         local_text = ("{\n        " + ",\n        ".join(f"{name(k)}: {number(v)}"
                                                        for k, v in local.items()) + "\n      }"
                       if local else "{}")
         adjoint = number(adj[i]) if g.active[i] else "null"
         tail = ""
+        taken = result.taken(i)
+        if taken is not None:
+            tail = f',\n      "taken": {name(names[taken])}'
         if i in conventions:
             notes = conventions[i]
-            tail = (',\n      "conventions": [\n        ' + ",\n        ".join(map(name, notes))
+            tail += (',\n      "conventions": [\n        ' + ",\n        ".join(map(name, notes))
                     + "\n      ]" if notes else ',\n      "conventions": []')
         yield (f'{sep}{head}\n      "value": {number(values[i])},\n      "local": {local_text},'
                f'\n      "adjoint": {adjoint}{tail}\n    }}')

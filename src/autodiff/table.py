@@ -63,6 +63,13 @@ def result_table(result: Result, *, digits: Optional[int] = None,
     def add(i: int) -> None:
         op = g.op[i]
         expr = "input" if op is None else g.expression(i, names)
+        if not result.was_evaluated(i):  # a branch `where` did not take
+            blank = [Text("")] if local_column else []
+            table.add_row(Text(names[i]), Text(expr), Text("not evaluated"), *blank, Text("—"))
+            return
+        taken = result.taken(i)
+        if taken is not None:
+            expr += f", took {names[taken]}"
         adjoint = fmt(result.adjoints[i]) if g.active[i] else "—"
         if not local_column:
             table.add_row(Text(names[i]), Text(expr), Text(fmt(result.values[i])), Text(adjoint))
@@ -159,6 +166,8 @@ def result_renderable(result: Result, *, digits: Optional[int] = None,
     if hidden:
         noun = "node" if hidden == 1 else "nodes"
         parts.append(Text(f"{hidden:,} more {noun} not shown: --max-rows N shows more, --json shows all"))
+    for note in result.graph.notes:  # (e is an ordinary name here)
+        parts.append(Text(f"note: {note}"))
     notes = conventions_text(result)
     if notes is not None:
         parts.append(notes)

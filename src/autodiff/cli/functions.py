@@ -7,7 +7,7 @@ import re
 
 import click
 
-from ..ops import CONSTANTS, OPS, Op
+from ..ops import CLAMP, COMPARISONS, CONSTANTS, OPS, VARIADIC, WHERE, Op
 from .common import guarded
 
 
@@ -34,10 +34,24 @@ def functions_text() -> str:
                                 for p, partial in zip(op.params, op.partials, strict=True))
         rows += [f"{_head(op)}    ({what})", f"    {derivatives}",
                  f"    defined for {op.domain or 'all reals'}"]
+    for op in (CLAMP, WHERE):
+        derivatives = "; ".join(f"∂/∂{p} = {partial.formula}"
+                                for p, partial in zip(op.params, op.partials, strict=True))
+        rows += [f"{_head(op)}    (3 arguments: {op.doc})", f"    {derivatives}",
+                 "    defined for all reals"]
+    for v in VARIADIC.values():
+        each = v.each_formula.replace("{k}", "xk").replace("{args}", "x1, ..., xn").replace("{n}", "n")
+        rows += [f"{v.name}(x1, ..., xn)    ({v.min_args} or more arguments: {v.doc})",
+                 f"    ∂/∂xk = {each}",
+                 "    defined for all reals"]
+    symbols = " ".join(op.symbol for op in COMPARISONS)
+    rows += [f"x {symbols} y    (comparisons: 1 if true, else 0; they do not chain)",
+             "    ∂/∂x = 0; ∂/∂y = 0 (flagged at x = y, where they jump)", "    defined for all reals"]
     constants = ", ".join(f"{name} = {value!r}" for name, value in CONSTANTS.items())
-    return ("Operators, from the loosest to the tightest: + - (left to right), * / % (left to right),\n"
+    return ("Operators, from the loosest to the tightest: the comparisons < <= > >= == != (which do\n"
+            "not chain), + - (left to right), * / % (left to right),\n"
             "unary - and +, then ^ and ** (right to left: 2^3^x is 2^(3^x), -x^2 is -(x^2)).\n"
-            f"Constants: {constants} (they cannot be bound or assigned).\n\n"
+            f"Constants: {constants} (ordinary names in a program that assigns or binds them).\n\n"
             + "\n".join(rows) + "\n")
 
 

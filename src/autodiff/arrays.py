@@ -38,9 +38,9 @@ from typing import Any, Iterator, Optional
 
 import numpy as np
 
-from .compile import _literal
+from .compile import _literal, write_reverse
 from .errors import AutodiffError, BindingError, ProgramError, name_list
-from .evaluate import evaluate
+from .evaluate import evaluate, unused_binding
 from .graph import Graph
 from .ops import NUMPY_NAMES, Op
 from .parser import parse
@@ -88,7 +88,7 @@ def numpy_kernel(graph: Graph) -> Kernel:
     """Compile `graph` (a validated graph, as `Graph.select` returns) into a
     Kernel; NotVectorizable names an operation without a NumPy spelling."""
     out = graph.output
-    ops, leaf, active = graph.op, graph.const, graph.active
+    ops, leaf = graph.op, graph.const
     variables = tuple(graph.output_variables())
     var_index = {graph.variables[v] for v in variables}
     for i in range(out + 1):
@@ -115,41 +115,8 @@ def numpy_kernel(graph: Graph) -> Kernel:
         assert op.np is not None
         body.append(f"v{i} = {op.np.format(*[ref(j) for j in graph.args(i)])}")
         checked.append(f"v{i}")
-    adjoint: dict[int, str] = {}
-
-    def accumulate(j: int, contribution: str) -> None:
-        current = adjoint.get(j)
-        if current is None and contribution.isidentifier():
-            adjoint[j] = contribution
-            return
-        body.append(f"g{j} = {contribution}" if current is None else f"g{j} = {current} + {contribution}")
-        adjoint[j] = f"g{j}"
-
-    if ops[out] is not None and active[out]:
-        body.append(f"g{out} = 1.0")
-        adjoint[out] = f"g{out}"
-    for i in range(out, -1, -1):
-        op = ops[i]
-        if op is None or not active[i]:
-            continue
-        g = adjoint.get(i, "0.0")
-        args = graph.args(i)
-        refs = [ref(j) for j in args]
-        for k, j in enumerate(args):
-            if len(args) > 1 and not active[j]:
-                continue
-            accumulate(j, _contribution(op, k, g, refs, f"v{i}"))
-    gradient = []
-    for v in variables:
-        j = graph.variables[v]
-        if j == out:
-            gradient.append("1.0")
-        elif j in adjoint:
-            body.append(f"r{j} = {adjoint[j]} + 0.0")  # -0.0 + 0.0 is 0.0, as the interpreter's sums
-            gradient.append(f"r{j}")
-            checked.append(f"r{j}")
-        else:
-            gradient.append("0.0")
+    gradient, grad_checked = write_reverse(graph, variables, body, ref, _contribution)
+    checked += grad_checked
     # one sum over everything: a NaN or an infinity anywhere makes it non-finite
     if not checked:
         body.append("c = 0.0")
@@ -276,9 +243,7 @@ class Function:
         if kwargs:
             unknown = [k for k in kwargs if k not in variables]
             if unknown:
-                raise BindingError(f"a value was given for {unknown[0]}, but the output does not use "
-                                   f"{unknown[0]} (its variables: {name_list(list(variables)) or 'none'})",
-                                   unknown[0])
+                raise unused_binding(self._build().graph, unknown[0])
             missing = [v for v in variables if v not in kwargs]
             if missing:
                 raise BindingError(f"no values for {name_list(missing)}", missing[0])

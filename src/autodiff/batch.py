@@ -35,7 +35,7 @@ from typing import IO, Any, Callable, Iterator, Mapping, Optional, Union
 
 from .compile import compile_graph
 from .errors import AutodiffError, BindingError, InputError, UsageProblem, escape_text
-from .evaluate import Result, evaluate
+from .evaluate import Result, binding_value, evaluate, unused_binding
 from .graph import Graph
 from .ops import CONSTANTS
 from .render import SCHEMA_VERSION, error_dict, result_dict
@@ -131,22 +131,19 @@ def _refuse_constant(name: str) -> float:
 
 
 def _checked_values(obj: Mapping[str, Any], where: str = "") -> dict[str, float]:
+    """A JSON object's names and values as bindings; each value judged by
+    `evaluate.binding_value`, the one judge (JSON values shown as JSON)."""
     out: dict[str, float] = {}
     prefix = f"{where}: " if where else ""
     for name, value in obj.items():
         if not (name and set(name) <= _NAME_CHARS and not name[0].isdigit()):
             raise BindingError(f"{prefix}'{_show(name)}' is not a variable name")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            shown = _show(json.dumps(value, ensure_ascii=True))
-            raise BindingError(f"{prefix}the value for {name} is not a number: {shown}", name)
-        try:
-            x = float(value)
-        except OverflowError:
-            raise BindingError(f"{prefix}the value for {name} is too large for a double", name) from None
-        if not math.isfinite(x):
-            raise BindingError(f"{prefix}the value for {name} is too large for a double", name)
-        out[name] = x
+        out[name] = binding_value(name, value, where=where, show=_json_text, from_text=True)
     return out
+
+
+def _json_text(value: object) -> str:
+    return json.dumps(value, ensure_ascii=True)
 
 
 # ---------------------------------------------------------------- reading
@@ -541,10 +538,7 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
                     checked = _checked_values(merged)
                     for name in checked:
                         if name not in allowed and name not in full.assigned and name not in CONSTANTS:
-                            used = ", ".join(full.variables) or "none"
-                            raise BindingError(f"a value was given for {_show(name)}, but the program "
-                                               f"does not use {_show(name)} (its variables: {used})",
-                                               _show(name))
+                            raise unused_binding(full, name)
                     full_result = evaluate(selected, checked, keep_local=options.nodes,
                                            allowed=allowed)
                 except AutodiffError as exc:

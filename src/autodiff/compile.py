@@ -96,7 +96,7 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
     if n > MAX_NODES or sum(map(len, graph.more.values())) > 2 * MAX_NODES:
         return None
     out = graph.output
-    ops, arg0, arg1, leaf, active = graph.op, graph.arg0, graph.arg1, graph.const, graph.active
+    ops, arg0, arg1, leaf = graph.op, graph.arg0, graph.arg1, graph.const
     variables = tuple(graph.output_variables())
     var_index = {graph.variables[v] for v in variables}
     namespace: dict[str, Any] = {"_isfinite": math.isfinite, "_sum": sum, "_NotFinite": NotFinite,
@@ -163,55 +163,17 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
         body.append(f"v{i} = {expr}")
         if not op.finite:
             checked.append(f"v{i}")
-    # -- reverse sweep: the interpreter's loop, unrolled. `adjoint[j]` is the
-    # local holding node j's adjoint so far; a first contribution that is just
-    # another adjoint (an edge of + or -) aliases it instead of copying.
-    adjoint: dict[int, str] = {}
+    def nary_factors(i: int, op: Op, g: str) -> list[str]:
+        # every factor from one call of the row's rule, in the interpreter's order
+        more = graph.more[i]
+        body.append(f"d{i} = {nlocals_name(op)}([{', '.join(ref(j) for j in more)}], v{i})")
+        return [f"{g} * d{i}[{k}]" for k in range(len(more))]
 
-    def accumulate(j: int, contribution: str) -> None:
-        current = adjoint.get(j)
-        if current is None and _is_name(contribution):
-            adjoint[j] = contribution
-            return
-        body.append(f"g{j} = {contribution}" if current is None else f"g{j} = {current} + {contribution}")
-        adjoint[j] = f"g{j}"
-
-    if ops[out] is not None and active[out]:
-        body.append(f"g{out} = 1.0")
-        adjoint[out] = f"g{out}"
-    for i in range(out, -1, -1):
-        op = ops[i]
-        if op is None or not active[i]:
-            continue
-        g = adjoint.get(i, "0.0")
-        a, b = arg0[i], arg1[i]
-        if b == NARY:  # every factor from one call of the row's rule, in the interpreter's order
-            more = graph.more[i]
-            body.append(f"d{i} = {nlocals_name(op)}([{', '.join(ref(j) for j in more)}], v{i})")
-            for k, j in enumerate(more):
-                if active[j]:
-                    accumulate(j, f"{g} * d{i}[{k}]")
-            continue
-        args = [ref(a)] + ([ref(b)] if b >= 0 else [])
-        for k, j in enumerate((a, b) if b >= 0 else (a,)):
-            if b >= 0 and not active[j]:
-                continue
-            accumulate(j, _contribution(op, k, g, args, f"v{i}", partial_name, of_x_name))
-    # The interpreter starts each adjoint at 0.0 and adds; starting from the
-    # first contribution instead gives the same sums except that a zero sum may
-    # be -0.0 where the interpreter's is +0.0 (0.0 + -0.0 = 0.0). Adding 0.0
-    # to each gradient entry makes them identical.
-    gradient = []
-    for v in variables:
-        j = graph.variables[v]
-        if j == out:
-            gradient.append("1.0")
-        elif j in adjoint:
-            body.append(f"r{j} = {adjoint[j]} + 0.0")
-            gradient.append(f"r{j}")
-            checked.append(f"r{j}")
-        else:
-            gradient.append("0.0")
+    gradient, grad_checked = write_reverse(
+        graph, variables, body, ref,
+        lambda op, k, g, args, out: _contribution(op, k, g, args, out, partial_name, of_x_name),
+        nary_factors)
+    checked += grad_checked
     # -- one finiteness check over every value and the gradient (a non-finite
     # adjoint anywhere reaches some variable's gradient: see module doc)
     if checked:
@@ -230,6 +192,72 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
     return Compiled(namespace["point"], variables, source)
 
 
+def write_reverse(graph: Graph, variables: tuple[str, ...], body: list[str], ref: Callable[[int], str],
+                  contribution: Callable[[Op, int, str, list[str], str], str],
+                  nary_factors: Optional[Callable[[int, Op, str], list[str]]] = None
+                  ) -> tuple[list[str], list[str]]:
+    """Append the reverse sweep, unrolled, to `body`: the interpreter's loop
+    in the interpreter's order, one statement per accumulation. Shared by the
+    scalar compiled path (here) and the NumPy kernels (arrays.py), which differ
+    only in how a local factor is spelled (`contribution(op, k, g, args, out)`
+    gives the source of g times the factor of op's argument k; `nary_factors`
+    those of a node with any number of arguments). Returns the source of each
+    gradient entry, in the order of `variables`, and the names to check for
+    finiteness.
+
+    `adjoint[j]` is the local holding node j's adjoint so far; a first
+    contribution that is just another adjoint (an edge of + or -) aliases it
+    instead of copying. The interpreter starts each adjoint at 0.0 and adds;
+    starting from the first contribution gives the same sums except that a
+    zero sum may be -0.0 where the interpreter's is +0.0 (0.0 + -0.0 = 0.0), so
+    0.0 is added to each gradient entry."""
+    ops, active, out = graph.op, graph.active, graph.output
+    adjoint: dict[int, str] = {}
+
+    def accumulate(j: int, source: str) -> None:
+        current = adjoint.get(j)
+        if current is None and source.isidentifier():
+            adjoint[j] = source
+            return
+        body.append(f"g{j} = {source}" if current is None else f"g{j} = {current} + {source}")
+        adjoint[j] = f"g{j}"
+
+    if ops[out] is not None and active[out]:
+        body.append(f"g{out} = 1.0")
+        adjoint[out] = f"g{out}"
+    for i in range(out, -1, -1):
+        op = ops[i]
+        if op is None or not active[i]:
+            continue
+        g = adjoint.get(i, "0.0")
+        args = graph.args(i)
+        if graph.arg1[i] == NARY:
+            if nary_factors is None:
+                raise ValueError(f"{op.name} with any number of arguments cannot be written here")
+            for j, source in zip(args, nary_factors(i, op, g), strict=True):
+                if active[j]:
+                    accumulate(j, source)
+            continue
+        refs = [ref(j) for j in args]
+        for k, j in enumerate(args):
+            if len(args) > 1 and not active[j]:
+                continue
+            accumulate(j, contribution(op, k, g, refs, f"v{i}"))
+    gradient: list[str] = []
+    checked: list[str] = []
+    for v in variables:
+        j = graph.variables[v]
+        if j == out:
+            gradient.append("1.0")
+        elif j in adjoint:
+            body.append(f"r{j} = {adjoint[j]} + 0.0")
+            gradient.append(f"r{j}")
+            checked.append(f"r{j}")
+        else:
+            gradient.append("0.0")
+    return gradient, checked
+
+
 def _contribution(op: Op, k: int, g: str, args: list[str], out: str,
                   partial_name: Callable[[Op, int], str], of_x_name: Callable[[Op, int], str]) -> str:
     """Source for g * (the local factor of `op` on its argument k): the row's
@@ -245,10 +273,6 @@ def _contribution(op: Op, k: int, g: str, args: list[str], out: str,
     if p.of_x is not None:
         return f"{g} * {of_x_name(op, k)}({args[0]})"
     return f"{g} * {partial_name(op, k)}({', '.join(args)}, {out})"
-
-
-def _is_name(text: str) -> bool:
-    return text.isidentifier()
 
 
 class _CallableModule(types.ModuleType):

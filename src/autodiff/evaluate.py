@@ -13,14 +13,15 @@ an EvaluationError naming the node, its operation and its input values.
 from __future__ import annotations
 
 import math
-from typing import Mapping, Optional
+from typing import Callable, Mapping, Optional
 
 from .errors import BindingError, EvaluationError, escape_text, name_list
 from .graph import NARY, Graph, gc_paused
 from .numfmt import format_number
 from .ops import CONSTANTS, FORM_CONST, FORM_NEG, FORM_OF_X, FORM_OUT, FORM_SWAP, WHERE, Op, formula_for
 
-__all__ = ["Result", "evaluate", "forward", "backward", "check_bindings"]
+__all__ = ["Result", "evaluate", "forward", "backward", "check_bindings", "binding_value",
+           "unused_binding"]
 
 _isfinite = math.isfinite
 
@@ -108,6 +109,49 @@ class Result:
         return dict(self._gradient)
 
 
+def binding_value(name: str, value: object, *, where: str = "",
+                  show: Callable[[object], str] = repr, from_text: bool = False) -> float:
+    """The one judge of a bound value: a finite number as a float, or a
+    BindingError saying what is wrong with it. Numbers are int and float and
+    whatever else converts exactly enough to one (NumPy scalars and 0-d
+    arrays, Decimal, Fraction); bool, str and None are refused. `where`
+    prefixes the message (`--bindings: ...`); `show` writes a refused value as
+    its source would (JSON text for JSON inputs); `from_text` says the value
+    was read from text, where an infinity can only be a literal too large for
+    a double (JSON's 1e999)."""
+    prefix = f"{where}: " if where else ""
+    shown_name = escape_text(name, 60)
+    if value.__class__ is not float and (isinstance(value, (bool, str, bytes)) or value is None
+                                         or not hasattr(value, "__float__")
+                                         or getattr(value, "ndim", 0) != 0
+                                         or isinstance(value, complex)):
+        raise BindingError(f"{prefix}the value for {shown_name} is not a number: "
+                           f"{escape_text(show(value), 60)}", name)
+    try:
+        x = float(value)
+    except OverflowError:
+        raise BindingError(f"{prefix}the value for {shown_name} is too large for a double",
+                           name) from None
+    except (TypeError, ValueError):
+        raise BindingError(f"{prefix}the value for {shown_name} is not a number: "
+                           f"{escape_text(show(value), 60)}", name) from None
+    if not _isfinite(x):
+        if x != x or (value.__class__ is float and not from_text):
+            raise BindingError(f"{prefix}the value for {shown_name} must be a finite number, got "
+                               f"{escape_text(show(value), 60)}", name)
+        raise BindingError(f"{prefix}the value for {shown_name} is too large for a double", name)
+    return x
+
+
+def unused_binding(graph: Graph, name: str) -> BindingError:
+    """The error for a value given for a name the program does not use
+    (usually a typo): one message for the library, --bindings and batches."""
+    shown = escape_text(name, 60)
+    used = name_list(list(graph.variables)) or "none"
+    return BindingError(f"a value was given for {shown}, but the program does not use {shown} "
+                        f"(its variables: {used})", name)
+
+
 def check_bindings(graph: Graph, bindings: Mapping[str, float],
                    allowed: Optional[set[str]] = None) -> dict[str, float]:
     """Validate bindings against the graph: every variable the output uses
@@ -151,19 +195,8 @@ def _checked_copy(graph: Graph, bindings: Mapping[str, float],
             raise BindingError(f"{escape_text(name, 60)} is assigned by the program, so it cannot "
                                "be bound", name)
         if name not in variables and (allowed is None or name not in allowed):
-            used = name_list(list(variables)) or "none"
-            shown = escape_text(name, 60)
-            raise BindingError(f"a value was given for {shown}, but the program does not use "
-                               f"{shown} (its variables: {used})", name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise BindingError(f"the value for {escape_text(name, 60)} is not a number: "
-                               f"{escape_text(repr(value), 60)}", name)
-        try:
-            x = float(value)
-        except OverflowError:
-            raise BindingError(f"the value for {name} is too large for a double", name) from None
-        if not _isfinite(x):
-            raise BindingError(f"the value for {name} must be a finite number, got {value!r}", name)
+            raise unused_binding(graph, name)
+        x = binding_value(name, value)
         out[name] = x
     return out
 

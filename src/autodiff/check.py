@@ -48,7 +48,9 @@ MAX_BYTES = 40_000_000
 _BOM = b"\xef\xbb\xbf"
 
 _CASE_KEYS = {"name", "program", "file", "bindings", "of", "expect", "rel", "abs", "gradcheck"}
-_EXPECT_KEYS = {"value", "gradient", "error"}
+_EXPECT_KEYS = {"value", "gradient", "error", "hessian", "jacobian", "taylor", "exact"}
+#: the expectations of issue 11 (higher_check.py), loaded only by a case that has one
+_HIGHER_KEYS = {"hessian", "jacobian", "taylor", "exact"}
 
 
 class CasesFileError(InputError):
@@ -63,7 +65,7 @@ class Case:
     name: str
     program: str
     source: str  # where the program came from ("" inline, else the file)
-    bindings: dict[str, float]
+    bindings: dict[str, Any]  # floats; rationals ("1/3") in a case with expect.exact
     of: Optional[str]
     expect: dict[str, Any]
     rel: float
@@ -247,7 +249,9 @@ def _cases(path: Path, doc: dict[str, Any], origin: bytes, updating: bool, allow
                 raise _where(path, f"{what}: file must be a non-empty string (a file name)")
             program, source = _program_file(path, ref, what, allow_outside)
         bindings = raw.get("bindings", {})
-        if not isinstance(bindings, dict) or not all(_is_number(v) for v in bindings.values()):
+        exact = isinstance(raw.get("expect"), dict) and "exact" in raw["expect"]
+        if not isinstance(bindings, dict) or not all(
+                _is_number(v) or (exact and isinstance(v, str)) for v in bindings.values()):
             raise _where(path, f"{what}: bindings must be a table of finite numbers (each at most "
                                "about 1.8e308, the largest double)")
         of = raw.get("of")
@@ -259,8 +263,8 @@ def _cases(path: Path, doc: dict[str, Any], origin: bytes, updating: bool, allow
         bad = set(expect) - _EXPECT_KEYS
         if bad:
             raise _where(path, f"{what}: unknown key expect.{escape_text(sorted(bad)[0], 60)} "
-                               "(expected value, "
-                               "gradient, error)")
+                               "(expected value, gradient, error, hessian, jacobian, taylor or "
+                               "exact)")
         if "value" in expect and not _is_number(expect["value"]):
             raise _where(path, f"{what}: expect.value must be a finite number (at most about "
                                "1.8e308, the largest double)")
@@ -282,10 +286,25 @@ def _cases(path: Path, doc: dict[str, Any], origin: bytes, updating: bool, allow
         gradcheck = raw.get("gradcheck", False)
         if not isinstance(gradcheck, bool):
             raise _where(path, f"{what}: gradcheck must be true or false")
+        if _HIGHER_KEYS & set(expect):
+            from .higher_check import validate
+
+            problem = validate(expect)
+            if problem is None and exact:
+                from .rationals import to_fraction
+
+                try:
+                    for var, text in bindings.items():
+                        to_fraction(text, var)
+                except AutodiffError as exc:
+                    problem = f"bindings: {exc.message}"
+            if problem is not None:
+                raise _where(path, f"{what}: {problem}")
         if not expect and not gradcheck and not updating:
             raise _where(path, f"{what}: nothing to check: give expect (value, gradient or error) "
                                "or gradcheck = true")
-        out.append(Case(k, name, program, source, {n: float(v) for n, v in bindings.items()}, of,
+        out.append(Case(k, name, program, source,
+                        {n: v if isinstance(v, str) else float(v) for n, v in bindings.items()}, of,
                         expect, _tolerance(path, raw, "rel", rel0, what),
                         _tolerance(path, raw, "abs", abs0, what), gradcheck, origin))
     return out
@@ -306,8 +325,17 @@ def _tolerance(path: Path, table: dict[str, Any], key: str, default: float, what
 
 def _evaluate(case: Case) -> Result:
     graph = parse(case.program, source=case.source)
-    return evaluate(graph.select(case.of), case.bindings, keep_local=False,
+    return evaluate(graph.select(case.of), _floats(case.bindings), keep_local=False,
                     allowed=set(graph.variables))
+
+
+def _floats(bindings: dict[str, Any]) -> dict[str, Any]:
+    """Bindings written as rationals ("1/3", for expect.exact) as floats."""
+    if not any(isinstance(v, str) for v in bindings.values()):
+        return bindings
+    from .rationals import to_fraction
+
+    return {k: float(to_fraction(v, k)) if isinstance(v, str) else v for k, v in bindings.items()}
 
 
 def _compare(what: str, got: float, want: float, case: Case) -> Optional[str]:
@@ -347,6 +375,14 @@ def run_case(case: Case) -> Outcome:
         p = _compare(f"gradient.{escape_text(name, 60)}", gradient[name], float(want), case)
         if p:
             problems.append(p)
+    if _HIGHER_KEYS & set(expect):
+        from .higher_check import problems as higher_problems
+
+        try:
+            problems += higher_problems(case.program, case.bindings, case.of, expect,
+                                        lambda what, got, want: _compare(what, got, want, case))
+        except AutodiffError as exc:
+            problems.append(f"{exc.kind} error: {exc.message}")
     if case.gradcheck:
         from .gradcheck import gradcheck
 
@@ -377,10 +413,16 @@ def _new_expect(outcome: Outcome) -> dict[str, Any]:
     gradient = result.gradient
     keep_value = "value" in old
     keep_grad = old.get("gradient")
-    if not keep_value and not keep_grad:
+    higher = _HIGHER_KEYS & set(old)
+    if not keep_value and not keep_grad and not higher:
         return {"value": json_number(result.value),
                 "gradient": {k: json_number(v) for k, v in gradient.items()}}
     new: dict[str, Any] = {}
+    if higher:
+        from .higher_check import fill
+
+        case = outcome.case
+        new.update(fill(case.program, case.bindings, case.of, old))
     if keep_value:
         new["value"] = json_number(result.value)
     if keep_grad:

@@ -200,8 +200,8 @@ def write_reverse(graph: Graph, variables: tuple[str, ...], body: list[str], ref
     in the interpreter's order, one statement per accumulation. Shared by the
     scalar compiled path (here) and the NumPy kernels (arrays.py), which differ
     only in how a local factor is spelled (`contribution(op, k, g, args, out)`
-    gives the source of g times the factor of op's argument k; `nary_factors`
-    those of a node with any number of arguments). Returns the source of each
+    gives the source of g times the factor of op's argument k; `nary_factors`,
+    if given, those of a node with any number of arguments at once). Returns the source of each
     gradient entry, in the order of `variables`, and the names to check for
     finiteness.
 
@@ -231,9 +231,7 @@ def write_reverse(graph: Graph, variables: tuple[str, ...], body: list[str], ref
             continue
         g = adjoint.get(i, "0.0")
         args = graph.args(i)
-        if graph.arg1[i] == NARY:
-            if nary_factors is None:
-                raise ValueError(f"{op.name} with any number of arguments cannot be written here")
+        if graph.arg1[i] == NARY and nary_factors is not None:
             for j, source in zip(args, nary_factors(i, op, g), strict=True):
                 if active[j]:
                     accumulate(j, source)

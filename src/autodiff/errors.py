@@ -24,7 +24,7 @@ __all__ = [
 #: every `kind` an error can have (JSON `error.kind`; `expect.error` in check files)
 ERROR_KINDS = ("syntax", "unknown_function", "arity", "name", "number", "statement", "empty",
                "usage", "binding", "program", "input", "point", "cases_file", "missing_tool", "io",
-               "domain", "division_by_zero", "overflow", "derivative")
+               "domain", "division_by_zero", "overflow", "derivative", "inexact")
 
 EXIT_OK = 0
 EXIT_EVALUATION = 1

@@ -152,11 +152,21 @@ class Op:
              `autodiff.compile` and the columnar batch path; derived from `py`
              or from `value` (math.sin -> np.sin) where it can be; None: the
              row cannot run on arrays (those paths refuse it, by name)
+    taylor   the Taylor rule: `taylor(*series) -> series`, the truncated
+             Taylor series of the value given each argument's (lists of
+             coefficients c_k = f^(k)/k!, all the same length). Written with
+             + - * / on the coefficients and the row's own value function for
+             c_0, so that rational coefficients stay rational where the
+             operation allows it. `--order N` propagates these through the
+             graph; the Hessian's second local derivatives and `--exact`'s
+             rational values and local factors are read off them too (order 2
+             and order 1), so this one rule serves every derivative beyond the
+             first-order rules above.
     """
 
     __slots__ = ("name", "params", "value", "partials", "domain", "symbol", "doc", "py", "finite",
                  "tex", "error", "hint", "np", "local0", "local1", "local_of_x", "has_kinks", "index",
-                 "form", "const1", "spell")
+                 "form", "const1", "spell", "taylor")
 
     def __init__(self, name: str, params: tuple[str, ...], value: Callable[..., float],
                  partials: tuple[Partial, ...], domain: str = "", symbol: str = "",
@@ -164,7 +174,9 @@ class Op:
                  tex: Optional[str] = None,
                  error: Optional[Callable[[list[float], Exception], Optional[tuple[str, str]]]] = None,
                  hint: str = "", np: Optional[str] = None,
-                 spell: Optional[dict[str, str]] = None) -> None:
+                 spell: Optional[dict[str, str]] = None,
+                 taylor: Optional[Callable[..., list[Any]]] = None) -> None:
+        self.taylor = taylor
         assert len(partials) == len(params), name
         self.name = name
         self.params = params
@@ -625,6 +637,556 @@ _NUMPY_OF.update({
 })
 
 
+# ---------------------------------------------------------------- Taylor rules
+#
+# A series is a list of Taylor coefficients [c0, c1, ..., cN] (c_k = f^(k)/k!).
+# The rules below are the standard recurrences (Griewank & Walther, Evaluating
+# Derivatives, ch. 13): each costs O(N^2). They use + - * / on the coefficients
+# and integer constants only (rational in, rational out, where the operation
+# allows it); c_0 comes from the row's own value function.
+
+_mul = operator.mul
+
+
+def _zeros(a: list[Any]) -> list[Any]:
+    z = a[0] * 0
+    return [z] * len(a)
+
+
+def _s_add(a: list[Any], b: list[Any]) -> list[Any]:
+    return list(map(operator.add, a, b))
+
+
+def _s_sub(a: list[Any], b: list[Any]) -> list[Any]:
+    return list(map(operator.sub, a, b))
+
+
+def _s_neg(a: list[Any]) -> list[Any]:
+    return [-c for c in a]
+
+
+def _s_mul(a: list[Any], b: list[Any]) -> list[Any]:
+    return [sum(map(_mul, a[:k + 1], b[k::-1])) for k in range(len(a))]
+
+
+def _s_div(a: list[Any], b: list[Any], q0: Any = None) -> list[Any]:
+    b0 = b[0]
+    q = [a[0] / b0 if q0 is None else q0]
+    for k in range(1, len(a)):
+        q.append((a[k] - sum(map(_mul, q, b[k:0:-1]))) / b0)
+    return q
+
+
+def _s_scale(a: list[Any], c: Any) -> list[Any]:
+    return [x * c for x in a]
+
+
+def _integrate(a: list[Any], y0: Any, g_next: Callable[[list[Any], int], Any]) -> list[Any]:
+    """y with y' = g * a' and y(0) = y0, where g_next(y, m) is g's coefficient
+    m given y's first m + 1 coefficients: y_k = (1/k) sum_j j a_j g_(k-j)."""
+    da = [j * c for j, c in enumerate(a)]
+    y = [y0]
+    g: list[Any] = []
+    for k in range(1, len(a)):
+        g.insert(0, g_next(y, k - 1))
+        y.append(sum(map(_mul, da[1:k + 1], g)) / k)
+    return y
+
+
+def _integrate_known(a: list[Any], y0: Any, g: list[Any]) -> list[Any]:
+    """y with y' = g * a', g known (its first len(a) - 1 coefficients used)."""
+    da = [j * c for j, c in enumerate(a)]
+    return [y0] + [sum(map(_mul, da[1:k + 1], g[k - 1::-1])) / k for k in range(1, len(a))]
+
+
+def _square_at(y: list[Any], m: int) -> Any:
+    return sum(map(_mul, y[:m + 1], y[m::-1]))
+
+
+def _t_exp(a: list[Any]) -> list[Any]:
+    return _integrate(a, math.exp(a[0]), lambda y, m: y[m])
+
+
+def _t_expm1(a: list[Any]) -> list[Any]:
+    return [math.expm1(a[0])] + _t_exp(a)[1:]
+
+
+def _s_log(a: list[Any], y0: Any) -> list[Any]:
+    a0 = a[0]
+    y = [y0]
+    dy = [0 * y0]
+    for k in range(1, len(a)):
+        yk = (a[k] - sum(map(_mul, dy[1:k], a[k - 1:0:-1])) / k) / a0
+        y.append(yk)
+        dy.append(k * yk)
+    return y
+
+
+def _t_log(a: list[Any]) -> list[Any]:
+    return _s_log(a, math.log(a[0]))
+
+
+def _t_log1p(a: list[Any]) -> list[Any]:
+    return _s_log([1 + a[0]] + a[1:], math.log1p(a[0]))
+
+
+def _t_log2(a: list[Any]) -> list[Any]:
+    return [math.log2(a[0])] + _s_scale(_t_log(a)[1:], 1 / _LN2)
+
+
+def _t_log10(a: list[Any]) -> list[Any]:
+    return [math.log10(a[0])] + _s_scale(_t_log(a)[1:], 1 / _LN10)
+
+
+def _t_log_base(a: list[Any], b: list[Any]) -> list[Any]:
+    return _s_div(_t_log(a), _t_log(b), _log_base(a[0], b[0]))
+
+
+def _sqrt0(x: Any) -> Any:
+    """sqrt, exact for the square of a rational (for --exact)."""
+    if x.__class__ is not float and x >= 0:
+        from fractions import Fraction
+
+        q = Fraction(x)
+        n, d = math.isqrt(q.numerator), math.isqrt(q.denominator)
+        if n * n == q.numerator and d * d == q.denominator:
+            return Fraction(n, d)
+    return math.sqrt(x)
+
+
+def _s_sqrt(a: list[Any], y0: Any) -> list[Any]:
+    y = [y0]
+    two_y0 = 2 * y0
+    for k in range(1, len(a)):
+        y.append((a[k] - sum(map(_mul, y[1:k], y[k - 1:0:-1]))) / two_y0)
+    return y
+
+
+def _t_sqrt(a: list[Any]) -> list[Any]:
+    return _s_sqrt(a, _sqrt0(a[0]))
+
+
+def _int_power(a: list[Any], p: int) -> list[Any]:
+    """a^p for an integer p >= 0 by repeated squaring (a[0] may be 0)."""
+    n = len(a)
+    if a[0] == 0 and p >= n:
+        return _zeros(a)
+    out = [a[0] * 0 + 1] + _zeros(a)[1:]
+    base = a
+    while p:
+        if p & 1:
+            out = _s_mul(out, base)
+        p >>= 1
+        if p:
+            base = _s_mul(base, base)
+    return out
+
+
+#: --exact refuses a rational with more digits than this (numerator or denominator)
+EXACT_DIGITS = 10_000
+
+
+def _check_power_size(x: Any, p: int) -> None:
+    """Refuse, before computing it, a rational power over EXACT_DIGITS digits."""
+    from fractions import Fraction
+
+    q = Fraction(x)
+    bits = max(q.numerator.bit_length(), q.denominator.bit_length()) * abs(p)
+    if bits > EXACT_DIGITS * 3.33:  # log2(10) = 3.32...
+        raise OverflowError(f"the exact value would have more than {EXACT_DIGITS:,} digits")
+
+
+def _t_pow(a: list[Any], b: list[Any]) -> list[Any]:
+    x0, p = a[0], b[0]
+    if all(c == 0 for c in b[1:]):  # a constant exponent
+        if x0 == 0:
+            if p == 0:
+                return [x0 * 0 + 1] + _zeros(a)[1:]
+            if p == int(p) and p > 0:
+                return _int_power(a, int(p))
+            raise ZeroDivisionError("a fractional power's higher derivatives at 0 are infinite")
+        if p.__class__ is not float and p == int(p):
+            _check_power_size(x0, int(p))
+            z0 = x0 ** int(p)  # exact for rationals
+        else:
+            z0 = _pow(x0, p)
+        z = [z0]
+        for k in range(1, len(a)):
+            z.append(sum((p * (k - j) - j) * a[k - j] * z[j] for j in range(k)) / (k * x0))
+        return z
+    if x0 == 0:
+        raise ZeroDivisionError("x^y with a varying exponent at x = 0")
+    return [_pow(x0, p)] + _t_exp(_s_mul(b, _t_log(a)))[1:]
+
+
+def _t_abs(a: list[Any]) -> list[Any]:
+    return list(a) if a[0] > 0 else (_s_neg(a) if a[0] < 0 else _zeros(a))
+
+
+def _t_relu(a: list[Any]) -> list[Any]:
+    return list(a) if a[0] > 0 else _zeros(a)
+
+
+def _t_min(a: list[Any], b: list[Any]) -> list[Any]:
+    if a[0] == b[0]:
+        return [(x + y) / 2 for x, y in zip(a, b, strict=True)]  # a tie: each side half, as the adjoints
+    return list(a) if a[0] < b[0] else list(b)
+
+
+def _t_max(a: list[Any], b: list[Any]) -> list[Any]:
+    if a[0] == b[0]:
+        return [(x + y) / 2 for x, y in zip(a, b, strict=True)]
+    return list(a) if a[0] > b[0] else list(b)
+
+
+def _sin_cos(a: list[Any], hyperbolic: bool = False) -> tuple[list[Any], list[Any]]:
+    a0 = a[0]
+    s = [math.sinh(a0) if hyperbolic else math.sin(a0)]
+    c = [math.cosh(a0) if hyperbolic else math.cos(a0)]
+    da = [j * x for j, x in enumerate(a)]
+    for k in range(1, len(a)):
+        d = da[1:k + 1]
+        s.append(sum(map(_mul, d, c[k - 1::-1])) / k)
+        ck = sum(map(_mul, d, s[k - 1::-1])) / k
+        c.append(ck if hyperbolic else -ck)
+    return s, c
+
+
+def _t_sin(a: list[Any]) -> list[Any]:
+    return _sin_cos(a)[0]
+
+
+def _t_cos(a: list[Any]) -> list[Any]:
+    return _sin_cos(a)[1]
+
+
+def _t_sinh(a: list[Any]) -> list[Any]:
+    return _sin_cos(a, True)[0]
+
+
+def _t_cosh(a: list[Any]) -> list[Any]:
+    return _sin_cos(a, True)[1]
+
+
+def _t_tan(a: list[Any]) -> list[Any]:  # tan' = 1 + tan^2
+    return _integrate(a, math.tan(a[0]), lambda y, m: (1 if m == 0 else 0) + _square_at(y, m))
+
+
+def _t_tanh(a: list[Any]) -> list[Any]:  # tanh' = 1 - tanh^2 (c_0 by the row's rule)
+    return _integrate(a, math.tanh(a[0]),
+                      lambda y, m: _tanh_d(a[0], y[0]) if m == 0 else -_square_at(y, m))
+
+
+def _t_sigmoid(a: list[Any]) -> list[Any]:  # s' = s(1 - s) = s - s^2
+    return _integrate(a, _sigmoid(a[0]),
+                      lambda y, m: _sigmoid_d(a[0], y[0]) if m == 0 else y[m] - _square_at(y, m))
+
+
+def _t_softplus(a: list[Any]) -> list[Any]:  # softplus' = sigmoid
+    return _integrate_known(a, _softplus(a[0]), _t_sigmoid(a))
+
+
+def _one_minus_square(a: list[Any]) -> list[Any]:
+    w = _s_neg(_s_mul(a, a))
+    w[0] = (1 - a[0]) * (1 + a[0])  # exact near |x| = 1
+    return w
+
+
+def _t_asin(a: list[Any]) -> list[Any]:  # asin' = 1/sqrt(1 - x^2)
+    w = _one_minus_square(a)
+    r = _s_sqrt(w, math.sqrt(w[0]))
+    return _integrate_known(a, math.asin(a[0]), _s_div([1] + _zeros(a)[1:], r))
+
+
+def _t_acos(a: list[Any]) -> list[Any]:
+    w = _one_minus_square(a)
+    r = _s_sqrt(w, math.sqrt(w[0]))
+    return _integrate_known(a, math.acos(a[0]), _s_div([-1] + _zeros(a)[1:], r))
+
+
+def _t_atan(a: list[Any]) -> list[Any]:  # atan' = 1/(1 + x^2)
+    w = _s_mul(a, a)
+    w[0] = 1 + a[0] * a[0]
+    return _integrate_known(a, math.atan(a[0]), _s_div([1] + _zeros(a)[1:], w))
+
+
+def _t_atan2(b: list[Any], a: list[Any]) -> list[Any]:  # atan2(y, x)' = (x y' - y x')/(x^2 + y^2)
+    y, x = b, a
+    n = len(a)
+    dy = [(k + 1) * y[k + 1] for k in range(n - 1)]
+    dx = [(k + 1) * x[k + 1] for k in range(n - 1)]
+    num = _s_sub(_s_mul(x[:n - 1], dy), _s_mul(y[:n - 1], dx)) if n > 1 else []
+    den = _s_add(_s_mul(x[:n - 1], x[:n - 1]), _s_mul(y[:n - 1], y[:n - 1])) if n > 1 else []
+    d = _s_div(num, den) if n > 1 else []
+    return [math.atan2(y[0], x[0])] + [d[k - 1] / k for k in range(1, n)]
+
+
+def _t_hypot(a: list[Any], b: list[Any]) -> list[Any]:
+    return _s_sqrt(_s_add(_s_mul(a, a), _s_mul(b, b)), math.hypot(a[0], b[0]))
+
+
+# -- Taylor rules of the rows added with issue 10
+
+
+def _t_step(f: Callable[[Any], Any]) -> Callable[[list[Any]], list[Any]]:
+    """A piecewise-constant function: its value, and derivatives 0 (the
+    rows' convention at the jumps too)."""
+    def rule(a: list[Any]) -> list[Any]:
+        v = f(a[0])
+        v = float(v) if a[0].__class__ is float else v
+        return [v] + _zeros(a)[1:]
+
+    return rule
+
+
+def _t_mod(a: list[Any], b: list[Any]) -> list[Any]:  # x - y*floor(x/y), floor constant nearby
+    q = math.floor(a[0] / b[0]) if a[0].__class__ is not float else a[0] // b[0]
+    out = [x - q * y for x, y in zip(a, b, strict=True)]
+    out[0] = _mod(a[0], b[0])
+    return out
+
+
+def _s_pow_const(a: list[Any], p: Any, z0: Any) -> list[Any]:
+    """a^p for a constant p, a[0] != 0: z_k = sum_j (p(k - j) - j) a_(k-j) z_j / (k a_0)."""
+    x0 = a[0]
+    z = [z0]
+    for k in range(1, len(a)):
+        z.append(sum((p * (k - j) - j) * a[k - j] * z[j] for j in range(k)) / (k * x0))
+    return z
+
+
+def _t_cbrt(a: list[Any]) -> list[Any]:
+    if a[0] == 0 and len(a) > 1:
+        raise ZeroDivisionError("cbrt's derivatives at 0 are infinite")
+    return _s_pow_const(a, 1 / 3, special.cbrt(a[0]))
+
+
+def _t_exp2(a: list[Any]) -> list[Any]:
+    return [_exp2(a[0])] + _t_exp(_s_scale(a, _LN2))[1:]
+
+
+def _one(a: list[Any]) -> list[Any]:
+    return [a[0] * 0 + 1] + _zeros(a)[1:]
+
+
+def _t_asinh(a: list[Any]) -> list[Any]:  # asinh' = 1/sqrt(x^2 + 1)
+    w = _s_mul(a, a)
+    w[0] = a[0] * a[0] + 1
+    return _integrate_known(a, math.asinh(a[0]), _s_div(_one(a), _s_sqrt(w, math.hypot(a[0], 1.0))))
+
+
+def _t_acosh(a: list[Any]) -> list[Any]:  # acosh' = 1/sqrt(x^2 - 1)
+    w = _s_mul(a, a)
+    w[0] = (a[0] - 1) * (a[0] + 1)
+    return _integrate_known(a, math.acosh(a[0]), _s_div(_one(a), _s_sqrt(w, math.sqrt(w[0]))))
+
+
+def _t_atanh(a: list[Any]) -> list[Any]:  # atanh' = 1/(1 - x^2)
+    return _integrate_known(a, math.atanh(a[0]), _s_div(_one(a), _one_minus_square(a)))
+
+
+def _t_sec(a: list[Any]) -> list[Any]:
+    return _s_div(_one(a), _t_cos(a), _sec(a[0]))
+
+
+def _t_csc(a: list[Any]) -> list[Any]:
+    return _s_div(_one(a), _t_sin(a), _csc(a[0]))
+
+
+def _t_cot(a: list[Any]) -> list[Any]:
+    s, c = _sin_cos(a)
+    return _s_div(c, s, _cot(a[0]))
+
+
+def _t_erf(a: list[Any], sign: int = 1, value: Callable[[float], float] = math.erf) -> list[Any]:
+    # erf' = 2/sqrt(pi) exp(-x^2)
+    g = _t_exp(_s_neg(_s_mul(a, a)))
+    g[0] = special.exp_neg_square(a[0])
+    return _integrate_known(a, value(a[0]), _s_scale(g, sign * 2 / math.sqrt(math.pi)))
+
+
+def _t_erfc(a: list[Any]) -> list[Any]:
+    return _t_erf(a, -1, math.erfc)
+
+
+def _compose(c: list[Any], a: list[Any]) -> list[Any]:
+    """f(a) from f's Taylor coefficients c_k = f^(k)(a_0)/k! at a_0 (Horner
+    on the series a - a_0; O(N^3), for the rows with no cheaper recurrence)."""
+    d = [a[0] * 0] + list(a[1:])
+    r = [c[-1]] + _zeros(a)[1:]
+    for ck in reversed(c[:-1]):
+        r = _s_mul(r, d)
+        r[0] = r[0] + ck
+    return r
+
+
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510,
+              43867 / 798, -174611 / 330)
+
+
+def _polygammas(x: float, n: int) -> list[float]:
+    """psi^(k)(x) for k = 0..n: digamma and trigamma from special.py, higher
+    orders by the recurrence and the asymptotic series (x > 0), by reflection
+    through cot(pi x)'s Taylor series below 0."""
+    out = [special.digamma(x)]
+    if n >= 1:
+        out.append(special.trigamma(x))
+    if n < 2:
+        return out
+    if x < 0:
+        right = _polygammas(1 - x, n)
+        cot = _t_cot([math.pi * x, math.pi] + [0.0] * (n - 1))
+        for k in range(2, n + 1):
+            out.append((-1) ** k * right[k] - math.pi * math.factorial(k) * cot[k])
+        return out
+    for k in range(2, n + 1):
+        shift = 0.0
+        y = x
+        limit = max(30.0, 2.0 * k)
+        sign = -1.0 if k % 2 == 0 else 1.0  # (-1)^(k+1)
+        fact = math.factorial(k)
+        while y < limit:  # psi^(k)(y) = psi^(k)(y + 1) - (-1)^k k!/y^(k+1)
+            shift -= (-1) ** k * fact / y ** (k + 1)
+            y += 1.0
+        acc = math.factorial(k - 1) / y ** k + fact / (2 * y ** (k + 1))
+        for j, b in enumerate(_BERNOULLI, start=1):
+            acc += b * math.factorial(2 * j + k - 1) / (math.factorial(2 * j) * y ** (2 * j + k))
+        out.append(shift + sign * acc)
+    return out
+
+
+def _t_lgamma(a: list[Any]) -> list[Any]:
+    n = len(a) - 1
+    psi = _polygammas(a[0], n - 1) if n else []
+    return _compose([special.lgamma(a[0])] + [psi[k - 1] / math.factorial(k) for k in range(1, n + 1)], a)
+
+
+def _t_digamma(a: list[Any]) -> list[Any]:
+    psi = _polygammas(a[0], len(a) - 1)
+    return _compose([p / math.factorial(k) for k, p in enumerate(psi)], a)
+
+
+def _t_sinc(a: list[Any]) -> list[Any]:
+    x0 = float(a[0])
+    if abs(x0) >= 1.0:  # sin(pi x)/(pi x): the division recurrence is stable for |x| >= 1
+        return _s_div(_t_sin(_s_scale(a, math.pi)), _s_scale(a, math.pi), _sinc(a[0]))
+    # below, its power series sum_m (-1)^m (pi x)^(2m)/(2m + 1)!, differentiated at x0
+    n = len(a) - 1
+    c = []
+    for k in range(n + 1):
+        total = 0.0
+        for m in range((k + 1) // 2, k + 30):
+            total += ((-1) ** m * math.pi ** (2 * m) / math.factorial(2 * m + 1)
+                      * math.comb(2 * m, k) * x0 ** (2 * m - k))
+        c.append(total)
+    c[0] = _sinc(x0)
+    return _compose(c, a)
+
+
+def _t_scaled(f: Callable[[float], float], c: float) -> Callable[[list[Any]], list[Any]]:
+    def rule(a: list[Any]) -> list[Any]:
+        return [f(a[0])] + _s_scale(a[1:], c)
+
+    return rule
+
+
+def _t_logaddexp(a: list[Any], b: list[Any]) -> list[Any]:
+    m = a[0] if a[0] > b[0] else b[0]  # m + log(exp(x - m) + exp(y - m))
+    ea = _t_exp([a[0] - m] + a[1:])
+    eb = _t_exp([b[0] - m] + b[1:])
+    return [_logaddexp(a[0], b[0])] + _t_log(_s_add(ea, eb))[1:]
+
+
+def _t_xlogy(a: list[Any], b: list[Any]) -> list[Any]:
+    if all(x == 0 for x in a):
+        return _zeros(a)  # xlogy(0, y) is 0 for every y
+    return [_xlogy(a[0], b[0])] + _s_mul(a, _t_log(b))[1:]
+
+
+# -- Taylor rules of the conditions and the many-argument rows (issue 10). A
+# rule marked `linear` is piecewise linear in its arguments near the point
+# (second derivatives 0): the Hessian skips it rather than probing it.
+
+
+def _linear(rule: Callable[..., list[Any]]) -> Callable[..., list[Any]]:
+    rule.linear = True  # type: ignore[attr-defined]
+    return rule
+
+
+def _t_identity(a: list[Any]) -> list[Any]:
+    return list(a)
+
+
+def _t_compare(test: Callable[[Any, Any], Any]) -> Callable[[list[Any], list[Any]], list[Any]]:
+    """x < y and the other comparisons: 1 or 0, derivatives 0 (flagged at equality)."""
+    def rule(a: list[Any], b: list[Any]) -> list[Any]:
+        v = test(a[0], b[0])
+        one = a[0] * 0 + 1
+        return [one if v else one - one] + _zeros(a)[1:]
+
+    return _linear(rule)
+
+
+@_linear
+def _t_where(c: list[Any], a: list[Any], b: list[Any]) -> list[Any]:
+    return list(a) if c[0] != 0 else list(b)
+
+
+@_linear
+def _t_clamp(x: list[Any], lo: list[Any], hi: list[Any]) -> list[Any]:
+    # the branch that gets the adjoint (PyTorch's rule at the bounds)
+    if lo[0] <= x[0] <= hi[0]:
+        return list(x)
+    return list(lo) if x[0] < lo[0] <= hi[0] else list(hi)
+
+
+@_linear
+def _tn_sum(*s: list[Any]) -> list[Any]:
+    return [sum(cs) for cs in zip(*s, strict=True)]
+
+
+@_linear
+def _tn_mean(*s: list[Any]) -> list[Any]:
+    return [sum(cs) / len(s) for cs in zip(*s, strict=True)]
+
+
+def _tn_prod(*s: list[Any]) -> list[Any]:
+    out = list(s[0])
+    for a in s[1:]:
+        out = _s_mul(out, a)
+    return out
+
+
+def _tn_best(pick: Callable[..., Any]) -> Callable[..., list[Any]]:
+    """max or min of many: the chosen argument's series; a tie, the mean of
+    the tied ones (as the adjoint is split evenly)."""
+    def rule(*s: list[Any]) -> list[Any]:
+        best = pick(a[0] for a in s)
+        tied = [a for a in s if a[0] == best]
+        if len(tied) == 1:
+            return list(tied[0])
+        return [sum(cs) / len(tied) for cs in zip(*tied, strict=True)]
+
+    return _linear(rule)
+
+
+def _tn_hypot(*s: list[Any]) -> list[Any]:
+    squares = _s_mul(s[0], s[0])
+    for a in s[1:]:
+        squares = _s_add(squares, _s_mul(a, a))
+    return _s_sqrt(squares, math.hypot(*[a[0] for a in s]))
+
+
+def _tn_logsumexp(*s: list[Any]) -> list[Any]:
+    m = max(a[0] for a in s)  # m + log(sum exp(a - m))
+    total = _t_exp([s[0][0] - m] + s[0][1:])
+    for a in s[1:]:
+        total = _s_add(total, _t_exp([a[0] - m] + a[1:]))
+    out = _t_log(total)
+    out[0] = out[0] + m
+    return out
+
+
 def _step(symbol: str) -> Partial:
     """A comparison's local factor: 0, flagged at x = y, where it jumps."""
 
@@ -637,10 +1199,11 @@ def _step(symbol: str) -> Partial:
 def _unary(name: str, value: Callable[[float], float], d: Callable[[float, float], float],
            formula: str, domain: str = "", doc: str = "", kink: Kink = None, *,
            py: Optional[str] = None, finite: bool = False, tex: Optional[str] = None,
-           np: Optional[str] = None, expr: Optional[str] = None,
+           np: Optional[str] = None,
+           taylor: Optional[Callable[..., list[Any]]] = None, expr: Optional[str] = None,
            spell: Optional[dict[str, str]] = None) -> Op:
     return Op(name, ("x",), value, (Partial(d, formula, kink, py=py, np=np, expr=expr),), domain,
-              doc=doc, finite=finite, tex=tex, spell=spell)
+              doc=doc, finite=finite, tex=tex, spell=spell, taylor=taylor)
 
 
 #: the languages `autodiff codegen` writes
@@ -751,15 +1314,15 @@ SPELL_HELPERS: dict[str, dict[str, str]] = {
 OPS: tuple[Op, ...] = (
     # -- arithmetic operators
     Op("add", ("x", "y"), operator.add, (Partial.constant(1.0), Partial.constant(1.0)),
-       symbol="+", doc="x + y", py="{0} + {1}", spell=_infix("+")),
+       symbol="+", doc="x + y", py="{0} + {1}", spell=_infix("+"), taylor=_s_add),
     Op("sub", ("x", "y"), operator.sub, (Partial.constant(1.0), Partial.constant(-1.0)),
-       symbol="-", doc="x - y", py="{0} - {1}", spell=_infix("-")),
+       symbol="-", doc="x - y", py="{0} - {1}", spell=_infix("-"), taylor=_s_sub),
     Op("mul", ("x", "y"), operator.mul, (Partial.argument(1, "y"), Partial.argument(0, "x")),
-       symbol="*", doc="x * y", py="{0} * {1}", spell=_infix("*")),
+       symbol="*", doc="x * y", py="{0} * {1}", spell=_infix("*"), taylor=_s_mul),
     Op("div", ("x", "y"), operator.truediv,
        (Partial(lambda x, y, out: 1.0 / y, "1/y", py="1.0 / {1}"),
         Partial(lambda x, y, out: -out / y, "-x/y^2", py="-{out} / {1}", expr="-(x/y)/y")),
-       domain="y != 0", symbol="/", doc="x / y", py="{0} / {1}", spell=_infix("/")),
+       domain="y != 0", symbol="/", doc="x / y", py="{0} / {1}", spell=_infix("/"), taylor=_s_div),
     Op("pow", ("x", "y"), _pow,
        (Partial(_pow_dx, "y*x^(y-1)", _pow_kink_x,
                np="np.where({1} == 0.0, 0.0, {1} * np.power({0}, {1} - 1.0))"),
@@ -767,17 +1330,17 @@ OPS: tuple[Op, ...] = (
                 np="np.where({0} == 0.0, 0.0, {out} * np.log({0}))")),
        domain="x > 0, or x = 0 with y >= 0, or x < 0 with y an integer",
        symbol="^", doc="x ^ y, x ** y, pow(x, y)", finite=True, error=_pow_error,
-       spell=_lib("pow", 2, numpy="power")),
+       spell=_lib("pow", 2, numpy="power"), taylor=_t_pow),
     Op("neg", ("x",), operator.neg, (Partial.constant(-1.0),), symbol="-", doc="-x", py="-{0}",
-       finite=True, spell={t: "-{0}" for t in SPELL_TARGETS}),
+       finite=True, spell={t: "-{0}" for t in SPELL_TARGETS}, taylor=_s_neg),
     # -- exponentials and logarithms
     Op("exp", ("x",), math.exp, (Partial.output("exp(x)"),), finite=True, tex=r"\exp",
        hint="log(1 + exp(x)) is softplus(x), and log(1 + y) is log1p(y): both stay finite where "
-            "exp overflows", spell=_lib("exp")),
+            "exp overflows", spell=_lib("exp"), taylor=_t_exp),
     Op("expm1", ("x",), math.expm1, (Partial.function_of_x(math.exp, "exp(x)"),),
-       doc="exp(x) - 1, exact near 0", finite=True, spell=_lib("expm1")),
+       doc="exp(x) - 1, exact near 0", finite=True, spell=_lib("expm1"), taylor=_t_expm1),
     _unary("log", math.log, lambda x, out: 1.0 / x, "1/x", "x > 0", doc="natural logarithm",
-           py="1.0 / {0}", finite=True, tex=r"\log", spell=_lib("log")),
+           py="1.0 / {0}", finite=True, tex=r"\log", spell=_lib("log"), taylor=_t_log),
     Op("log", ("x", "b"), _log_base,
        (Partial(lambda x, b, out: 1.0 / (x * math.log(b)), "1/(x*log(b))",
                 np="1.0 / ({0} * np.log({1}))"),
@@ -786,26 +1349,27 @@ OPS: tuple[Op, ...] = (
        domain="x > 0, b > 0, b != 1", doc="log(x, b): logarithm to base b", finite=True,
        tex=r"\log", error=_log_base_error,
        spell={"python": "math.log({0}) / math.log({1})", "numpy": "np.log({0}) / np.log({1})",
-              "c": "log({0}) / log({1})", "javascript": "Math.log({0}) / Math.log({1})"}),
+              "c": "log({0}) / log({1})", "javascript": "Math.log({0}) / Math.log({1})"}, taylor=_t_log_base),
     _unary("log1p", math.log1p, lambda x, out: 1.0 / (1.0 + x), "1/(1+x)", "x > -1",
            doc="log(1 + x), exact near 0", finite=True, np="1.0 / (1.0 + {0})",
-           spell=_lib("log1p")),
+           spell=_lib("log1p"), taylor=_t_log1p),
     _unary("log2", math.log2, lambda x, out: 1.0 / (x * _LN2), "1/(x*log(2))", "x > 0", finite=True,
-           tex=r"\log_2", np=f"1.0 / ({{0}} * {_LN2!r})", spell=_lib("log2")),
+           tex=r"\log_2", np=f"1.0 / ({{0}} * {_LN2!r})", spell=_lib("log2"), taylor=_t_log2),
     _unary("log10", math.log10, lambda x, out: 1.0 / (x * _LN10), "1/(x*log(10))", "x > 0",
-           finite=True, tex=r"\log_{10}", np=f"1.0 / ({{0}} * {_LN10!r})", spell=_lib("log10")),
+           finite=True, tex=r"\log_{10}", np=f"1.0 / ({{0}} * {_LN10!r})", spell=_lib("log10"),
+           taylor=_t_log10),
     _unary("sqrt", math.sqrt, lambda x, out: 0.5 / out, "1/(2*sqrt(x))", "x >= 0", finite=True,
-           np="0.5 / {out}", expr="0.5/sqrt(x)", spell=_lib("sqrt")),
+           np="0.5 / {out}", expr="0.5/sqrt(x)", spell=_lib("sqrt"), taylor=_t_sqrt),
     # -- piecewise
     _unary("abs", abs, _sign0, "sign(x)", kink=_at_zero("abs'(0) = 0"), finite=True,
            np="sign0({0})",
            spell={"python": "abs({0})", "numpy": "np.abs({0})", "c": "fabs({0})",
-                  "javascript": "Math.abs({0})"}),
+                  "javascript": "Math.abs({0})"}, taylor=_t_abs),
     _unary("relu", _relu, lambda x, out: 1.0 if x > 0.0 else 0.0, "(x > 0 ? 1 : 0)",
            doc="max(x, 0)", kink=_at_zero("relu'(0) = 0"), finite=True,
            np="np.where({0} > 0.0, 1.0, 0.0)", expr="x > 0",
            spell={"python": "({0} if {0} > 0.0 else 0.0)", "numpy": "np.maximum({0}, 0.0)",
-                  "c": "({0} > 0.0 ? {0} : 0.0)", "javascript": "({0} > 0 ? {0} : 0)"}),
+                  "c": "({0} > 0.0 ? {0} : 0.0)", "javascript": "({0} > 0 ? {0} : 0)"}, taylor=_t_relu),
     Op("min", ("x", "y"), min,
        (Partial(lambda x, y, out: 1.0 if x < y else (0.5 if x == y else 0.0), "(x < y ? 1 : 0)", _tie,
                 np="np.where({0} < {1}, 1.0, np.where({0} == {1}, 0.5, 0.0))",
@@ -814,7 +1378,7 @@ OPS: tuple[Op, ...] = (
                 np="np.where({1} < {0}, 1.0, np.where({0} == {1}, 0.5, 0.0))",
                 expr="where(x == y, 0.5, y < x)")),
        finite=True, tex=r"\min",
-       spell={**_lib("min", 2, numpy="minimum", c="fmin"), "python": "min({0}, {1})"}),
+       spell={**_lib("min", 2, numpy="minimum", c="fmin"), "python": "min({0}, {1})"}, taylor=_t_min),
     Op("max", ("x", "y"), max,
        (Partial(lambda x, y, out: 1.0 if x > y else (0.5 if x == y else 0.0), "(x > y ? 1 : 0)", _tie,
                 np="np.where({0} > {1}, 1.0, np.where({0} == {1}, 0.5, 0.0))",
@@ -823,135 +1387,145 @@ OPS: tuple[Op, ...] = (
                 np="np.where({1} > {0}, 1.0, np.where({0} == {1}, 0.5, 0.0))",
                 expr="where(x == y, 0.5, y > x)")),
        finite=True, tex=r"\max",
-       spell={**_lib("max", 2, numpy="maximum", c="fmax"), "python": "max({0}, {1})"}),
+       spell={**_lib("max", 2, numpy="maximum", c="fmax"), "python": "max({0}, {1})"}, taylor=_t_max),
     # -- trigonometric
     Op("sin", ("x",), math.sin, (Partial.function_of_x(math.cos, "cos(x)"),), finite=True,
-       tex=r"\sin", spell=_lib("sin")),
+       tex=r"\sin", spell=_lib("sin"), taylor=_t_sin),
     _unary("cos", math.cos, lambda x, out: -math.sin(x), "-sin(x)", py="-math.sin({0})", finite=True,
-           tex=r"\cos", spell=_lib("cos")),
+           tex=r"\cos", spell=_lib("cos"), taylor=_t_cos),
     _unary("tan", math.tan, lambda x, out: 1.0 + out * out, "1 + tan(x)^2", finite=True, tex=r"\tan",
-           np="1.0 + {out} * {out}", spell=_lib("tan")),
+           np="1.0 + {out} * {out}", spell=_lib("tan"), taylor=_t_tan),
     # (1 - x)*(1 + x) rather than 1 - x*x: exact near x = ±1, where 1 - x*x loses digits
     _unary("asin", math.asin, lambda x, out: 1.0 / math.sqrt((1.0 - x) * (1.0 + x)),
            "1/sqrt(1 - x^2)", "-1 <= x <= 1", finite=True, tex=r"\arcsin",
            np="1.0 / np.sqrt((1.0 - {0}) * (1.0 + {0}))", expr="1/sqrt((1 - x)*(1 + x))",
-           spell=_lib("asin", numpy="arcsin")),
+           spell=_lib("asin", numpy="arcsin"), taylor=_t_asin),
     _unary("acos", math.acos, lambda x, out: -1.0 / math.sqrt((1.0 - x) * (1.0 + x)),
            "-1/sqrt(1 - x^2)", "-1 <= x <= 1", finite=True, tex=r"\arccos",
            np="-1.0 / np.sqrt((1.0 - {0}) * (1.0 + {0}))", expr="-1/sqrt((1 - x)*(1 + x))",
-           spell=_lib("acos", numpy="arccos")),
+           spell=_lib("acos", numpy="arccos"), taylor=_t_acos),
     _unary("atan", math.atan, lambda x, out: 1.0 / (1.0 + x * x), "1/(1 + x^2)", finite=True,
-           tex=r"\arctan", np="1.0 / (1.0 + {0} * {0})", spell=_lib("atan", numpy="arctan")),
+           tex=r"\arctan", np="1.0 / (1.0 + {0} * {0})", spell=_lib("atan", numpy="arctan"), taylor=_t_atan),
     Op("atan2", ("y", "x"), math.atan2,
        (Partial(lambda y, x, out: _over_r2(x, y, x), "x/(x^2 + y^2)", np="over_r2({1}, {0}, {1})"),
         Partial(lambda y, x, out: _over_r2(-y, y, x), "-y/(x^2 + y^2)", np="over_r2(-{0}, {0}, {1})")),
-       doc="angle of the point (x, y)", finite=True, spell=_lib("atan2", 2, numpy="arctan2")),
+       doc="angle of the point (x, y)", finite=True, spell=_lib("atan2", 2, numpy="arctan2"),
+       taylor=_t_atan2),
     Op("hypot", ("x", "y"), math.hypot,
        (Partial(lambda x, y, out: x / out, "x/hypot(x, y)", np="{0} / {out}"),
         Partial(lambda x, y, out: y / out, "y/hypot(x, y)", np="{1} / {out}")),
-       doc="sqrt(x^2 + y^2) without overflow", spell=_lib("hypot", 2)),
+       doc="sqrt(x^2 + y^2) without overflow", spell=_lib("hypot", 2), taylor=_t_hypot),
     # -- hyperbolic and neural-network activations
     Op("sinh", ("x",), math.sinh, (Partial.function_of_x(math.cosh, "cosh(x)"),), finite=True,
-       tex=r"\sinh", spell=_lib("sinh")),
+       tex=r"\sinh", spell=_lib("sinh"), taylor=_t_sinh),
     Op("cosh", ("x",), math.cosh, (Partial.function_of_x(math.sinh, "sinh(x)"),), finite=True,
-       tex=r"\cosh", spell=_lib("cosh")),
+       tex=r"\cosh", spell=_lib("cosh"), taylor=_t_cosh),
     # (expr: 4e/(1 + e)^2 with e = exp(-2|x|), as the rule, without the cancellation)
     _unary("tanh", math.tanh, _tanh_d, "1 - tanh(x)^2", finite=True, tex=r"\tanh",
            np="tanh_d({0}, {out})", expr="4*exp(-2*abs(x))/(1 + exp(-2*abs(x)))^2",
-           spell=_lib("tanh")),
+           spell=_lib("tanh"), taylor=_t_tanh),
     _unary("sigmoid", _sigmoid, _sigmoid_d, "sigmoid(x)*(1 - sigmoid(x))",
            doc="1/(1 + exp(-x)), without overflow", py="{out} * sigmoid(-{0})", finite=True,
-           np="{out} * sigmoid(-{0})", expr="sigmoid(x)*sigmoid(-x)", spell=_helper("sigmoid")),
+           np="{out} * sigmoid(-{0})", expr="sigmoid(x)*sigmoid(-x)", spell=_helper("sigmoid"),
+           taylor=_t_sigmoid),
     Op("softplus", ("x",), _softplus, (Partial.function_of_x(_sigmoid, "sigmoid(x)"),),
-       doc="log(1 + exp(x)), without overflow", finite=True, spell=_helper("softplus")),
+       doc="log(1 + exp(x)), without overflow", finite=True, spell=_helper("softplus"), taylor=_t_softplus),
     # -- rounding and other piecewise functions (issue 10): derivative 0, flagged at the jumps
     _unary("floor", _floor, _zero, "0", doc="largest integer <= x", kink=_at_integers("floor"),
            finite=True, np="0.0",
-           spell=_spell("float(math.floor({0}))", "np.floor({0})", "floor({0})", "Math.floor({0})")),
+           spell=_spell("float(math.floor({0}))", "np.floor({0})", "floor({0})", "Math.floor({0})"),
+           taylor=_t_step(math.floor)),
     _unary("ceil", _ceil, _zero, "0", doc="smallest integer >= x", kink=_at_integers("ceil"),
            finite=True, np="0.0",
-           spell=_spell("float(math.ceil({0}))", "np.ceil({0})", "ceil({0})", "Math.ceil({0})")),
+           spell=_spell("float(math.ceil({0}))", "np.ceil({0})", "ceil({0})", "Math.ceil({0})"),
+           taylor=_t_step(math.ceil)),
     _unary("round", _round, _zero, "0", doc="nearest integer, half to even (as Python, PyTorch)",
            kink=_round_kink, finite=True, np="0.0",
            spell=_helper("round", python="float(round({0}))", numpy="np.round({0})",
-                         c="nearbyint({0})")),
+                         c="nearbyint({0})"), taylor=_t_step(round)),
     _unary("trunc", _trunc, _zero, "0", doc="integer part, towards 0", kink=_trunc_kink,
            finite=True, np="0.0",
-           spell=_spell("float(math.trunc({0}))", "np.trunc({0})", "trunc({0})", "Math.trunc({0})")),
+           spell=_spell("float(math.trunc({0}))", "np.trunc({0})", "trunc({0})", "Math.trunc({0})"),
+           taylor=_t_step(math.trunc)),
     _unary("sign", _sign, _zero, "0", doc="-1, 0 or 1", kink=_at_zero("sign'(0) taken as 0"),
            finite=True, np="0.0",
            spell=_spell("(1.0 if {0} > 0.0 else (-1.0 if {0} < 0.0 else 0.0))", "np.sign({0})",
-                        "(({0} > 0.0) - ({0} < 0.0) + 0.0)", "(({0} > 0) - ({0} < 0))")),
+                        "(({0} > 0.0) - ({0} < 0.0) + 0.0)", "(({0} > 0) - ({0} < 0))"),
+           taylor=_t_step(lambda x: (x > 0) - (x < 0))),
     Op("mod", ("x", "y"), _mod,
        (Partial(lambda x, y, out: 1.0, "1", _mod_kink, const=1.0),
         Partial(_mod_dy, "-floor(x/y)", _mod_kink, np="0.0 - np.floor_divide({0}, {1})")),
        domain="y != 0", symbol="%", doc="x % y, floored (the sign of y, as Python)", finite=True,
-       tex=r"\bmod", spell=_helper("mod", 2, python="{0} % {1}", numpy="np.mod({0}, {1})")),
+       tex=r"\bmod", spell=_helper("mod", 2, python="{0} % {1}", numpy="np.mod({0}, {1})"), taylor=_t_mod),
     # -- powers, exponentials, hyperbolic inverses
     _unary("cbrt", special.cbrt, _cbrt_d, "1/(3*cbrt(x)^2)", doc="real cube root: cbrt(-8) = -2",
            finite=True, np="1.0 / (3.0 * {out} * {out})",
-           spell=_helper("cbrt", numpy="np.cbrt({0})", c="cbrt({0})", javascript="Math.cbrt({0})")),
+           spell=_helper("cbrt", numpy="np.cbrt({0})", c="cbrt({0})", javascript="Math.cbrt({0})"),
+           taylor=_t_cbrt),
     Op("exp2", ("x",), _exp2,
        (Partial(lambda x, out: out * _LN2, "exp2(x)*log(2)", np=f"{{out}} * {_LN2!r}"),), doc="2^x",
        finite=True, spell=_spell("math.pow(2.0, {0})", "np.exp2({0})", "exp2({0})",
-                                 "Math.pow(2, {0})")),
+                                 "Math.pow(2, {0})"), taylor=_t_exp2),
     _unary("asinh", math.asinh, lambda x, out: 1.0 / math.hypot(x, 1.0), "1/sqrt(x^2 + 1)",
            finite=True, tex=r"\operatorname{arsinh}", np="1.0 / np.hypot({0}, 1.0)",
-           expr="1/hypot(x, 1)", spell=_lib("asinh", numpy="arcsinh")),
+           expr="1/hypot(x, 1)", spell=_lib("asinh", numpy="arcsinh"), taylor=_t_asinh),
     _unary("acosh", math.acosh, _acosh_d, "1/sqrt(x^2 - 1)", "x >= 1", finite=True,
            tex=r"\operatorname{arcosh}", np="1.0 / (np.sqrt({0} - 1.0) * np.sqrt({0} + 1.0))",
-           expr="1/(sqrt(x - 1)*sqrt(x + 1))", spell=_lib("acosh", numpy="arccosh")),
+           expr="1/(sqrt(x - 1)*sqrt(x + 1))", spell=_lib("acosh", numpy="arccosh"),
+           taylor=_t_acosh),
     # (1 - x)*(1 + x) rather than 1 - x*x: exact near x = ±1
     _unary("atanh", math.atanh, lambda x, out: 1.0 / ((1.0 - x) * (1.0 + x)), "1/(1 - x^2)",
            "-1 < x < 1", finite=True, tex=r"\operatorname{artanh}",
            np="1.0 / ((1.0 - {0}) * (1.0 + {0}))", expr="1/((1 - x)*(1 + x))",
-           spell=_lib("atanh", numpy="arctanh")),
+           spell=_lib("atanh", numpy="arctanh"), taylor=_t_atanh),
     # -- reciprocal trigonometric functions
     _unary("sec", _sec, lambda x, out: out * math.tan(x), "sec(x)*tan(x)", doc="1/cos(x)",
            finite=True, tex=r"\sec", np="{out} * np.tan({0})",
            spell=_spell("1.0 / math.cos({0})", "1.0 / np.cos({0})", "1.0 / cos({0})",
-                        "1 / Math.cos({0})")),
+                        "1 / Math.cos({0})"), taylor=_t_sec),
     Op("csc", ("x",), _csc,
        (Partial(lambda x, out: -out / math.tan(x), "-csc(x)*cot(x)", np="-{out} / np.tan({0})",
                 expr="-csc(x)/tan(x)"),),
        domain="x != 0", doc="1/sin(x)", tex=r"\csc", error=_pole_error("csc has a pole at 0"),
        spell=_spell("1.0 / math.sin({0})", "1.0 / np.sin({0})", "1.0 / sin({0})",
-                    "1 / Math.sin({0})")),
+                    "1 / Math.sin({0})"), taylor=_t_csc),
     Op("cot", ("x",), _cot, (Partial(_cot_d, "-csc(x)^2", np="-(1.0 / np.sin({0})) / np.sin({0})",
                                      expr="-(1/sin(x))/sin(x)"),),
        domain="x != 0", doc="cos(x)/sin(x)",
        tex=r"\cot", error=_pole_error("cot has a pole at 0"),
        spell=_spell("math.cos({0}) / math.sin({0})", "np.cos({0}) / np.sin({0})",
-                    "cos({0}) / sin({0})", "Math.cos({0}) / Math.sin({0})")),
+                    "cos({0}) / sin({0})", "Math.cos({0}) / Math.sin({0})"), taylor=_t_cot),
     # -- special functions (NumPy and JavaScript have no erf: codegen refuses it there)
     _unary("erf", math.erf, _erf_d, "2/sqrt(pi)*exp(-x^2)", doc="error function", finite=True,
-           np="erf_d({0}, {out})", spell={"python": "math.erf({0})", "c": "erf({0})"}),
+           np="erf_d({0}, {out})", spell={"python": "math.erf({0})", "c": "erf({0})"}, taylor=_t_erf),
     _unary("erfc", math.erfc, _erfc_d, "-2/sqrt(pi)*exp(-x^2)",
            doc="1 - erf(x), keeping its digits for large x", finite=True, np="erfc_d({0}, {out})",
-           spell={"python": "math.erfc({0})", "c": "erfc({0})"}),
+           spell={"python": "math.erfc({0})", "c": "erfc({0})"},
+           taylor=_t_erfc),
     Op("lgamma", ("x",), special.lgamma, (Partial.function_of_x(special.digamma, "digamma(x)"),),
        domain="x not 0, -1, -2, ...", doc="log|gamma(x)|", tex=r"\ln\Gamma",
-       error=_pole_error("lgamma has a pole at 0, -1, -2, ...")),
+       error=_pole_error("lgamma has a pole at 0, -1, -2, ..."), taylor=_t_lgamma),
     Op("digamma", ("x",), special.digamma,
        (Partial.function_of_x(special.trigamma, "trigamma(x)"),),
        domain="x not 0, -1, -2, ...", doc="lgamma'(x)", finite=True, tex=r"\psi",
-       error=_pole_error("digamma has a pole at 0, -1, -2, ...")),
+       error=_pole_error("digamma has a pole at 0, -1, -2, ..."), taylor=_t_digamma),
     _unary("sinc", _sinc, _sinc_d, "(cos(pi*x) - sinc(x))/x",
            doc="sin(pi x)/(pi x), 1 at 0 (normalised, as NumPy, PyTorch)", finite=True,
-           np="sinc_d({0}, {out})"),
+           np="sinc_d({0}, {out})", taylor=_t_sinc),
     # -- unit conversions and the two-argument helpers
     _unary("radians", math.radians, lambda x, out: _RADIAN, "pi/180", doc="degrees to radians",
            py=repr(_RADIAN), finite=True,
            spell=_spell("math.radians({0})", "np.radians({0})", f"{{0}} * {_RADIAN!r}",
-                        f"{{0}} * {_RADIAN!r}")),
+                        f"{{0}} * {_RADIAN!r}"), taylor=_t_scaled(math.radians, _RADIAN)),
     _unary("degrees", math.degrees, lambda x, out: _DEGREE, "180/pi", doc="radians to degrees",
            py=repr(_DEGREE), spell=_spell("math.degrees({0})", "np.degrees({0})",
-                                          f"{{0}} * {_DEGREE!r}", f"{{0}} * {_DEGREE!r}")),
+                                          f"{{0}} * {_DEGREE!r}", f"{{0}} * {_DEGREE!r}"),
+           taylor=_t_scaled(math.degrees, _DEGREE)),
     Op("logaddexp", ("x", "y"), _logaddexp,
        (Partial(lambda x, y, out: _sigmoid(x - y), "sigmoid(x - y)", np="sigmoid({0} - {1})"),
         Partial(lambda x, y, out: _sigmoid(y - x), "sigmoid(y - x)", np="sigmoid({1} - {0})")),
        doc="log(exp(x) + exp(y)), without overflow", finite=True,
-       spell=_helper("logaddexp", 2, numpy="np.logaddexp({0}, {1})")),
+       spell=_helper("logaddexp", 2, numpy="np.logaddexp({0}, {1})"), taylor=_t_logaddexp),
     Op("xlogy", ("x", "y"), _xlogy,
        (Partial(_xlogy_dx, "log(y)", _xlogy_kink, undefined="it needs log(y)",
                 np="xlogy_dx({0}, {1}, {out})"),
@@ -959,7 +1533,7 @@ OPS: tuple[Op, ...] = (
        domain="y > 0, or x = 0", doc="x*log(y), 0 at x = 0 (as PyTorch, SciPy)",
        spell=_helper("xlogy", 2, python="(0.0 if {0} == 0.0 else {0} * math.log({1}))",
                      c="({0} == 0.0 ? 0.0 : {0} * log({1}))",
-                     javascript="({0} === 0 ? 0 : {0} * Math.log({1}))")),
+                     javascript="({0} === 0 ? 0 : {0} * Math.log({1}))"), taylor=_t_xlogy),
 )
 
 for _index, _op in enumerate(OPS):
@@ -977,7 +1551,7 @@ COMPARISONS: tuple[Op, ...] = tuple(
        spell={"python": f"(1.0 if {{0}} {symbol} {{1}} else 0.0)",
               "numpy": f"np.where({{0}} {symbol} {{1}}, 1.0, 0.0)",
               "c": f"({{0}} {symbol} {{1}} ? 1.0 : 0.0)",
-              "javascript": f"({{0}} {symbol} {{1}} ? 1 : 0)"})
+              "javascript": f"({{0}} {symbol} {{1}} ? 1 : 0)"}, taylor=_t_compare(rule))
     for name, symbol, rule, tex in (
         ("lt", "<", lambda x, y: 1.0 if x < y else 0.0, "<"),
         ("le", "<=", lambda x, y: 1.0 if x <= y else 0.0, r"\le"),
@@ -1086,9 +1660,10 @@ class Variadic(Op):
     def __init__(self, name: str, min_args: int, value: Callable[[list[float]], float],
                  rule: Callable[[list[float], float], list[float]], formula: str, *,
                  kinks: Optional[Callable[[list[float]], list[str]]] = None, doc: str = "",
-                 domain: str = "", tex: Optional[str] = None) -> None:
+                 domain: str = "", tex: Optional[str] = None,
+                 taylor: Optional[Callable[..., list[Any]]] = None) -> None:
         super().__init__(name, ("x1",), value, (Partial(lambda *a: 0.0, formula),), domain,
-                         doc=doc, tex=tex)
+                         doc=doc, tex=tex, taylor=taylor)
         self.min_args = min_args
         self.rule = rule
         self.kinks = kinks
@@ -1163,23 +1738,24 @@ def _clamp_kink(x: float, lo: float, hi: float) -> Optional[str]:
 #: hypot use their binary rows, whose tie rule is the same even split)
 VARIADIC: dict[str, Variadic] = {op.name: op for op in (
     Variadic("sum", 1, math.fsum, lambda xs, out: [1.0] * len(xs), "1",
-             doc="sum(x1, ..., xn), correctly rounded (math.fsum)"),
+             doc="sum(x1, ..., xn), correctly rounded (math.fsum)", taylor=_tn_sum),
     Variadic("mean", 1, lambda xs: math.fsum(xs) / len(xs),
-             lambda xs, out: [1.0 / len(xs)] * len(xs), "1/{n}", doc="the arithmetic mean"),
+             lambda xs, out: [1.0 / len(xs)] * len(xs), "1/{n}", doc="the arithmetic mean", taylor=_tn_mean),
     Variadic("prod", 1, math.prod, _prod_locals, "the product of the others",
-             doc="x1 * ... * xn"),
+             doc="x1 * ... * xn", taylor=_tn_prod),
     Variadic("max", 2, max, lambda xs, out: _ties(out, xs), "({k} == max({args}) ? 1/ties : 0)",
              kinks=_tie_notes(max), doc="the largest argument; a tie splits the adjoint evenly",
-             tex=r"\max"),
+             tex=r"\max", taylor=_tn_best(max)),
     Variadic("min", 2, min, lambda xs, out: _ties(out, xs), "({k} == min({args}) ? 1/ties : 0)",
              kinks=_tie_notes(min), doc="the smallest argument; a tie splits the adjoint evenly",
-             tex=r"\min"),
+             tex=r"\min", taylor=_tn_best(min)),
     Variadic("hypot", 2, _hypot, _hypot_locals, "{k}/hypot({args})",
-             doc="sqrt(x1^2 + ... + xn^2) without overflow"),
+             doc="sqrt(x1^2 + ... + xn^2) without overflow", taylor=_tn_hypot),
     Variadic("norm", 1, _hypot, _hypot_locals, "{k}/norm({args})",
-             doc="the Euclidean norm, hypot(x1, ..., xn)"),
+             doc="the Euclidean norm, hypot(x1, ..., xn)", taylor=_tn_hypot),
     Variadic("logsumexp", 1, _logsumexp, lambda xs, out: [math.exp(x - out) for x in xs],
-             "exp({k} - logsumexp({args}))", doc="log(exp(x1) + ... + exp(xn)) without overflow"),
+             "exp({k} - logsumexp({args}))", doc="log(exp(x1) + ... + exp(xn)) without overflow",
+             taylor=_tn_logsumexp),
 )}
 
 for _index, _op in enumerate(VARIADIC.values(), start=len(OPS) + len(COMPARISONS)):
@@ -1199,7 +1775,7 @@ CLAMP = Op("clamp", ("x", "lo", "hi"), _clamp,
            spell={"python": "min(max({0}, {1}), {2})",
                   "numpy": "np.minimum(np.maximum({0}, {1}), {2})",
                   "c": "fmin(fmax({0}, {1}), {2})",
-                  "javascript": "Math.min(Math.max({0}, {1}), {2})"})
+                  "javascript": "Math.min(Math.max({0}, {1}), {2})"}, taylor=_t_clamp)
 CLAMP.index = len(OPS) + len(COMPARISONS) + len(VARIADIC)
 FUNCTIONS[("clamp", 3)] = CLAMP
 
@@ -1214,6 +1790,7 @@ WHERE = Op("where", ("c", "a", "b"), lambda c, a, b: a if c != 0.0 else b,
                     np="np.where({0} != 0.0, 0.0, 1.0)", expr="where(c, 0, 1)")),
            doc="a if c is not 0, else b; only the chosen branch is evaluated", finite=True,
            np="np.where({0} != 0.0, {1}, {2})",
+           taylor=_t_where,
            # (the generated code computes both branches: in Python one that fails raises)
            spell={"python": "({1} if {0} != 0.0 else {2})",
                   "numpy": "np.where({0} != 0.0, {1}, {2})",

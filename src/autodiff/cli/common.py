@@ -60,17 +60,19 @@ def parse_number(text: str, name: str) -> float:
 
 
 def parse_bindings(extra: list[str], sets: tuple[str, ...],
-                   flag_values: Optional[dict[str, str]] = None) -> dict[str, float]:
+                   flag_values: Optional[dict[str, str]] = None,
+                   parse_value: Callable[[str, str], Any] = parse_number) -> dict[str, Any]:
     """Bindings from `--NAME VALUE`, `--NAME=VALUE` and `-D NAME=VALUE`. A name
     bound twice is an error (in a script, the second is usually a typo).
     `flag_values` maps a stray argument to the flag it followed (`--json 3`),
-    for the hint to bind a variable of that name with -D."""
-    out: dict[str, float] = {}
+    for the hint to bind a variable of that name with -D. `parse_value` reads
+    a value (eval --exact reads 1/3 and 0.1 exactly)."""
+    out: dict[str, Any] = {}
 
     def bind(name: str, value: str, how: str) -> None:
         if name in out:
             raise UsageProblem(f"{escape_text(name, 60)} is bound twice (again by {how})")
-        out[name] = parse_number(value, name)
+        out[name] = parse_value(value, name)
 
     k = 0
     while k < len(extra):
@@ -238,10 +240,17 @@ class ProgramArgs:
             return program, ""
         return read_text(self.file if self.file is not None else "-", max_chars=self.max_chars)
 
-    def bindings(self, *, stdin_taken: bool = False) -> tuple[dict[str, float], dict[str, float]]:
-        """(--bindings JSON, the --NAME and -D options): the options win."""
+    def bindings(self, *, stdin_taken: bool = False, exact: bool = False
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(--bindings JSON, the --NAME and -D options): the options win.
+        With `exact`, option values are read as rationals (1/3, 0.1 = 1/10)."""
         _, extra = self.split()
-        overrides = parse_bindings(extra, self.sets, self.flag_values)
+        if exact:
+            from ..rationals import to_fraction
+
+            overrides = parse_bindings(extra, self.sets, self.flag_values, to_fraction)
+        else:
+            overrides = parse_bindings(extra, self.sets, self.flag_values)
         if len(self.bindings_json) > 1:
             raise UsageProblem("--bindings is given more than once: put the names in one JSON object")
         base: dict[str, float] = {}
@@ -592,6 +601,64 @@ def or_list(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
 
+# ---------------------------------------------------------------- eval's options of issue 11
+# (declared here, shared by eval and explain; the work is in higher_cli.py, loaded only
+# when one of them is given)
+
+_PAIR = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S+?)\s*\Z")
+
+
+def parse_direction(text: str, option: str) -> dict[str, float]:
+    """`x=1,y=0` -> {"x": 1.0, "y": 0.0} (names not given are 0)."""
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        m = _PAIR.match(part)
+        if not m:
+            raise UsageProblem(f"{option} takes NAME=VALUE pairs separated by commas "
+                               f"(x=1,y=0), got '{escape_text(text, 60)}'")
+        name, value = m.group(1), m.group(2)
+        if name in out:
+            raise UsageProblem(f"{option}: {name} is given twice")
+        out[name] = parse_number(value, name)
+    return out
+
+
+def wants_higher(params: dict[str, Any]) -> bool:
+    """Whether eval was given one of this module's options."""
+    output = params.get("output") or ""
+    return bool(params.get("mode") not in (None, "reverse") or params.get("seed")
+                or params.get("hessian") or params.get("hvp") or params.get("order") is not None
+                or params.get("wrt")
+                or params.get("exact") or "," in output or output == "all")
+
+
+def higher_options(fn: Any) -> Any:
+    """eval's options of issue 11, in one decorator."""
+    decorators = [
+        click.option("--mode", type=click.Choice(["reverse", "forward", "both"]), default=None,
+                     help="reverse (default): one sweep gives the whole gradient; forward: "
+                     "tangents left to right (one sweep per input, or one along --seed); "
+                     "both: the two side by side with their numbers of sweeps."),
+        click.option("--seed", metavar="x=1,y=0", help="With --mode forward: the direction of "
+                     "the tangent sweep (inputs not named are 0); its table has a tangent column."),
+        click.option("--hessian", is_flag=True, help="The matrix of second partial derivatives "
+                     "(forward over reverse: one tangent pass through the reverse sweep per input)."),
+        click.option("--hvp", metavar="x=1,y=0", help="The Hessian-vector product H·v, "
+                     "without building the Hessian."),
+        click.option("--order", type=click.IntRange(0, 100), metavar="N", help="f, f', ..., "
+                     "f^(N) along one variable (--wrt NAME), by Taylor series in one pass."),
+        click.option("--wrt", metavar="NAME", help="The variable of --order (default: the "
+                     "output's only input)."),
+        click.option("--exact", type=click.Choice(["on", "auto"]), is_flag=False, flag_value="on",
+                     default=None, metavar="[=auto]", help="Rational arithmetic (values like 1/3 "
+                     "and 0.1 read exactly): an operation that leaves the rationals is an error, "
+                     "or with --exact=auto is computed in floating point and marked."),
+    ]
+    for d in reversed(decorators):
+        fn = d(fn)
+    return fn
+
+
 def refuse_unless(condition: bool, message: str) -> None:
     """An option that does not apply is refused, never silently ignored."""
     if not condition:
@@ -600,4 +667,5 @@ def refuse_unless(condition: bool, message: str) -> None:
 
 __all__ = ["MAX_CHARS", "parse_number", "parse_bindings", "read_text", "read_bindings_option",
            "write_json", "ProgramArgs", "ProgramCommand", "program_options", "guarded", "fail",
-           "option_names", "FormatChoice", "or_list", "refuse_unless", "output_failure"]
+           "option_names", "FormatChoice", "or_list", "refuse_unless", "output_failure",
+           "higher_options", "wants_higher", "parse_direction"]

@@ -19,11 +19,13 @@ from .common import (
     ProgramArgs,
     ProgramCommand,
     guarded,
+    higher_options,
     option_names,
     or_list,
     parse_number,
     program_options,
     refuse_unless,
+    wants_higher,
     wrap,
     write_json,
 )
@@ -148,10 +150,30 @@ def _json_output(params: dict[str, Any]) -> Optional[str]:
               "not variables of the program (an id) to the output instead of failing.")
 @click.option("--gradcheck", is_flag=True, help="Check each partial derivative against a central "
               "difference; exit 1 on a mismatch.")
+@higher_options
 def eval_cmd(prog: ProgramArgs, output_format: Optional[str], as_json: bool, no_nodes: bool,
              max_rows: int, points: Optional[str], points_format: Optional[str], nodes: bool,
-             fail_fast: bool, ignore_extra: bool, gradcheck: bool) -> None:
+             fail_fast: bool, ignore_extra: bool, gradcheck: bool, **beyond: Any) -> None:
     fmt = _choose_format(output_format, as_json, points is not None)
+    if wants_higher({"output": prog.output, **beyond}):  # issue 11: forward mode, Hessians, ...
+        from ..higher_cli import check_options, run
+
+        check_options(prog, fmt, points=points, gradcheck=gradcheck, **beyond)
+        refuse_unless(not ignore_extra, "--ignore-extra is not available with the options of "
+                      "issue 11 (--mode, --of J,K, --hessian, --hvp, --order, --exact)")
+        if points is not None:  # --of J,K --points: one Jacobian per point
+            from ..higher_cli import run_jacobian_points
+
+            refuse_unless(not nodes and not fail_fast, "--nodes and --fail-fast are not "
+                          "available for Jacobian batches")
+            run_jacobian_points(prog, points, points_format)
+            return
+        refuse_unless(not nodes and not fail_fast and points_format is None,
+                      "--nodes, --fail-fast and --points-format work with --points FILE")
+        refuse_unless("max_rows" not in prog.given or bool(beyond.get("exact")),
+                      "--max-rows bounds the table of nodes; it does not apply here")
+        run(prog, fmt, no_nodes, max_rows, **beyond)
+        return
     _check_options(prog, fmt, points, points_format, nodes, fail_fast, gradcheck, no_nodes)
     refuse_unless(points is not None or not ignore_extra, "--ignore-extra works with --points FILE")
     base, overrides = prog.bindings(stdin_taken=points == "-")

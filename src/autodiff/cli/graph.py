@@ -20,6 +20,7 @@ from .common import (
     guarded,
     or_list,
     output_failure,
+    parse_direction,
     program_options,
     refuse_unless,
 )
@@ -293,8 +294,12 @@ output error.
               help="Show at most N steps of each pass (0: all).")
 @click.option("-o", "--output", "out_file", metavar="FILE",
               help="Write to FILE instead of stdout ('-' is stdout); for --format html, the page.")
+@click.option("--mode", type=click.Choice(["reverse", "forward"]), default="reverse",
+              show_default=True, help="forward: narrate the forward (tangent) sweep along --seed.")
+@click.option("--seed", metavar="x=1,y=0", help="With --mode forward: the direction (inputs not "
+              "named are 0; default: the first input).")
 def explain_cmd(prog: ProgramArgs, fmt: Optional[str], as_json: bool, paths: bool, max_paths: int,
-                max_nodes: int, out_file: Optional[str]) -> None:
+                max_nodes: int, out_file: Optional[str], mode: str, seed: Optional[str]) -> None:
     if as_json:
         refuse_unless(fmt in (None, "json"), f"--json is short for --format json: give one of "
                       f"--json and --format {fmt}")
@@ -304,7 +309,20 @@ def explain_cmd(prog: ProgramArgs, fmt: Optional[str], as_json: bool, paths: boo
     refuse_unless("max_nodes" not in prog.given or fmt != "json",
                   "--max-nodes shortens the text; the JSON has every step")
     refuse_unless(out_file != "", "-o needs a file name ('-' for stdout)")
+    refuse_unless(seed is None or mode == "forward", "--seed is a direction for --mode forward")
     base, overrides = prog.bindings()
+    if mode == "forward":  # issue 11
+        refuse_unless(fmt == "text" and not paths and out_file is None, "--mode forward narrates "
+                      "as text on stdout, without --paths (paths are the reverse sweep's lesson)")
+        from ..higher import forward_mode
+        from ..higher_render import explain_forward_text
+
+        graph = prog.select(prog.parse())
+        direction = (parse_direction(seed, "--seed") if seed else
+                     {v: 1.0 for v in graph.output_variables()[:1]})
+        fwd = forward_mode(graph, {**base, **overrides}, direction)
+        click.echo(explain_forward_text(fwd, prog.digits, _limit(max_nodes)))
+        return
     result = _evaluate_or_page(prog, {**base, **overrides}, (out_file or "-") if fmt == "html" else None)
     from .. import explain
 

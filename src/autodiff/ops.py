@@ -70,14 +70,21 @@ class Partial:
     point where the derivative does not exist; `undefined` says why `fn` may
     be undefined where the value is not (for the error message)."""
 
-    __slots__ = ("fn", "formula", "kink", "const", "arg", "of_x", "is_out", "py", "undefined", "np")
+    __slots__ = ("fn", "formula", "kink", "const", "arg", "of_x", "is_out", "py", "undefined", "np",
+                 "expr")
 
     def __init__(self, fn: Callable[..., float], formula: str, kink: Kink = None, *,
                  const: Optional[float] = None, arg: Optional[int] = None,
                  of_x: Optional[Callable[[float], float]] = None, is_out: bool = False,
-                 py: Optional[str] = None, undefined: str = "", np: Optional[str] = None) -> None:
+                 py: Optional[str] = None, undefined: str = "", np: Optional[str] = None,
+                 expr: Optional[str] = None) -> None:
         self.fn = fn
         self.formula = formula
+        #: the rule as an expression of the language over the parameters, for
+        #: derivatives built as graphs (`autodiff diff`, `codegen`); the
+        #: formula unless the formula is written outside the language or a
+        #: form without cancellation or overflow is worth spelling out
+        self.expr = formula if expr is None else expr
         self.kink = kink
         self.const = const
         self.arg = arg
@@ -159,7 +166,7 @@ class Op:
 
     __slots__ = ("name", "params", "value", "partials", "domain", "symbol", "doc", "py", "finite",
                  "tex", "error", "hint", "np", "local0", "local1", "local_of_x", "has_kinks", "index",
-                 "form", "const1", "taylor")
+                 "form", "const1", "spell", "taylor")
 
     def __init__(self, name: str, params: tuple[str, ...], value: Callable[..., float],
                  partials: tuple[Partial, ...], domain: str = "", symbol: str = "",
@@ -167,6 +174,7 @@ class Op:
                  tex: Optional[str] = None,
                  error: Optional[Callable[[list[float], Exception], Optional[tuple[str, str]]]] = None,
                  hint: str = "", np: Optional[str] = None,
+                 spell: Optional[dict[str, str]] = None,
                  taylor: Optional[Callable[..., list[Any]]] = None) -> None:
         self.taylor = taylor
         assert len(partials) == len(params), name
@@ -185,6 +193,7 @@ class Op:
         if np is None:
             np = numpy_source(py) if py is not None else _NUMPY_OF.get(value)
         self.np = np
+        self.spell: dict[str, str] = {} if spell is None else spell
         # Derived once, for the evaluation loops.
         self.local0 = partials[0].fn
         self.local1 = partials[1].fn if len(partials) > 1 else None
@@ -1191,9 +1200,108 @@ def _unary(name: str, value: Callable[[float], float], d: Callable[[float, float
            formula: str, domain: str = "", doc: str = "", kink: Kink = None, *,
            py: Optional[str] = None, finite: bool = False, tex: Optional[str] = None,
            np: Optional[str] = None,
-           taylor: Optional[Callable[..., list[Any]]] = None) -> Op:
-    return Op(name, ("x",), value, (Partial(d, formula, kink, py=py, np=np),), domain, doc=doc,
-              finite=finite, tex=tex, taylor=taylor)
+           taylor: Optional[Callable[..., list[Any]]] = None, expr: Optional[str] = None,
+           spell: Optional[dict[str, str]] = None) -> Op:
+    return Op(name, ("x",), value, (Partial(d, formula, kink, py=py, np=np, expr=expr),), domain,
+              doc=doc, finite=finite, tex=tex, spell=spell, taylor=taylor)
+
+
+#: the languages `autodiff codegen` writes
+SPELL_TARGETS = ("python", "numpy", "c", "javascript")
+
+
+def _infix(symbol: str) -> dict[str, str]:
+    return {t: "{0} " + symbol + " {1}" for t in SPELL_TARGETS}
+
+
+def _lib(name: str, arity: int = 1, *, numpy: Optional[str] = None, c: Optional[str] = None,
+         js: Optional[str] = None) -> dict[str, str]:
+    """A function each target's math library has: math.NAME, np.NAME, NAME
+    from <math.h>, Math.NAME."""
+    args = ", ".join("{" + str(k) + "}" for k in range(arity))
+    return {"python": f"math.{name}({args})", "numpy": f"np.{numpy or name}({args})",
+            "c": f"{c or name}({args})", "javascript": f"Math.{js or name}({args})"}
+
+
+def _helper(name: str, arity: int = 1, **direct: str) -> dict[str, str]:
+    """A function of SPELL_HELPERS, emitted in the generated code's prelude
+    (or, for the targets named in `direct`, that spelling)."""
+    args = ", ".join("{" + str(k) + "}" for k in range(arity))
+    out = {t: f"ad_{name}({args})" for t in SPELL_TARGETS}
+    out.update(direct)
+    return out
+
+
+def _spell(python: str, numpy: str, c: str, javascript: str) -> dict[str, str]:
+    return {"python": python, "numpy": numpy, "c": c, "javascript": javascript}
+
+
+#: helper functions the spellings call, per target: emitted once, only when used
+SPELL_HELPERS: dict[str, dict[str, str]] = {
+    "python": {
+        "ad_sigmoid": "def ad_sigmoid(x):\n"
+                      "    if x >= 0.0:\n"
+                      "        return 1.0 / (1.0 + math.exp(-x))\n"
+                      "    z = math.exp(x)\n"
+                      "    return z / (1.0 + z)\n",
+        "ad_softplus": "def ad_softplus(x):\n"
+                       "    return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))\n",
+        "ad_cbrt": "def ad_cbrt(x):\n"
+                   "    return math.copysign(abs(x) ** (1.0 / 3.0), x)\n",
+        "ad_logaddexp": "def ad_logaddexp(x, y):\n"
+                        "    return max(x, y) + math.log1p(math.exp(-abs(x - y)))\n",
+    },
+    "numpy": {
+        "ad_sigmoid": "def ad_sigmoid(x):\n"
+                      "    z = np.exp(-np.abs(x))\n"
+                      "    return np.where(x >= 0.0, 1.0 / (1.0 + z), z / (1.0 + z))\n",
+        "ad_softplus": "def ad_softplus(x):\n"
+                       "    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))\n",
+        "ad_xlogy": "def ad_xlogy(x, y):\n"
+                    "    with np.errstate(divide=\"ignore\", invalid=\"ignore\"):\n"
+                    "        return np.where(x == 0.0, 0.0, x * np.log(y))\n",
+    },
+    "c": {
+        "ad_sigmoid": "static double ad_sigmoid(double x) {\n"
+                      "    if (x >= 0.0) return 1.0 / (1.0 + exp(-x));\n"
+                      "    double z = exp(x);\n"
+                      "    return z / (1.0 + z);\n"
+                      "}\n",
+        "ad_softplus": "static double ad_softplus(double x) {\n"
+                       "    return (x > 0.0 ? x : 0.0) + log1p(exp(-fabs(x)));\n"
+                       "}\n",
+        "ad_mod": "static double ad_mod(double x, double y) {\n"
+                  "    double r = fmod(x, y);\n"
+                  "    if (r != 0.0 && ((r < 0.0) != (y < 0.0))) r += y;\n"
+                  "    return r != 0.0 ? r : copysign(0.0, y);\n"
+                  "}\n",
+        "ad_logaddexp": "static double ad_logaddexp(double x, double y) {\n"
+                        "    return (x > y ? x : y) + log1p(exp(-fabs(x - y)));\n"
+                        "}\n",
+    },
+    "javascript": {
+        "ad_sigmoid": "function ad_sigmoid(x) {\n"
+                      "  if (x >= 0) return 1 / (1 + Math.exp(-x));\n"
+                      "  const z = Math.exp(x);\n"
+                      "  return z / (1 + z);\n"
+                      "}\n",
+        "ad_softplus": "function ad_softplus(x) {\n"
+                       "  return (x > 0 ? x : 0) + Math.log1p(Math.exp(-Math.abs(x)));\n"
+                       "}\n",
+        "ad_mod": "function ad_mod(x, y) {\n"
+                  "  let r = x % y;\n"
+                  "  if (r !== 0 && (r < 0) !== (y < 0)) r += y;\n"
+                  "  return r !== 0 ? r : (y < 0 ? -0 : 0);\n"
+                  "}\n",
+        "ad_round": "function ad_round(x) {\n"
+                    "  const r = Math.round(x);  // half up; Python and PyTorch round half to even\n"
+                    "  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;\n"
+                    "}\n",
+        "ad_logaddexp": "function ad_logaddexp(x, y) {\n"
+                        "  return Math.max(x, y) + Math.log1p(Math.exp(-Math.abs(x - y)));\n"
+                        "}\n",
+    },
+}
 
 
 # ---------------------------------------------------------------- the table
@@ -1206,146 +1314,193 @@ def _unary(name: str, value: Callable[[float], float], d: Callable[[float, float
 OPS: tuple[Op, ...] = (
     # -- arithmetic operators
     Op("add", ("x", "y"), operator.add, (Partial.constant(1.0), Partial.constant(1.0)),
-       symbol="+", doc="x + y", py="{0} + {1}", taylor=_s_add),
+       symbol="+", doc="x + y", py="{0} + {1}", spell=_infix("+"), taylor=_s_add),
     Op("sub", ("x", "y"), operator.sub, (Partial.constant(1.0), Partial.constant(-1.0)),
-       symbol="-", doc="x - y", py="{0} - {1}", taylor=_s_sub),
+       symbol="-", doc="x - y", py="{0} - {1}", spell=_infix("-"), taylor=_s_sub),
     Op("mul", ("x", "y"), operator.mul, (Partial.argument(1, "y"), Partial.argument(0, "x")),
-       symbol="*", doc="x * y", py="{0} * {1}", taylor=_s_mul),
+       symbol="*", doc="x * y", py="{0} * {1}", spell=_infix("*"), taylor=_s_mul),
     Op("div", ("x", "y"), operator.truediv,
        (Partial(lambda x, y, out: 1.0 / y, "1/y", py="1.0 / {1}"),
-        Partial(lambda x, y, out: -out / y, "-x/y^2", py="-{out} / {1}")),
-       domain="y != 0", symbol="/", doc="x / y", py="{0} / {1}", taylor=_s_div),
+        Partial(lambda x, y, out: -out / y, "-x/y^2", py="-{out} / {1}", expr="-(x/y)/y")),
+       domain="y != 0", symbol="/", doc="x / y", py="{0} / {1}", spell=_infix("/"), taylor=_s_div),
     Op("pow", ("x", "y"), _pow,
        (Partial(_pow_dx, "y*x^(y-1)", _pow_kink_x,
                np="np.where({1} == 0.0, 0.0, {1} * np.power({0}, {1} - 1.0))"),
         Partial(_pow_dy, "x^y*log(x)", _pow_kink_y, undefined="it needs log of the negative base",
                 np="np.where({0} == 0.0, 0.0, {out} * np.log({0}))")),
        domain="x > 0, or x = 0 with y >= 0, or x < 0 with y an integer",
-       symbol="^", doc="x ^ y, x ** y, pow(x, y)", finite=True, error=_pow_error, taylor=_t_pow),
+       symbol="^", doc="x ^ y, x ** y, pow(x, y)", finite=True, error=_pow_error,
+       spell=_lib("pow", 2, numpy="power"), taylor=_t_pow),
     Op("neg", ("x",), operator.neg, (Partial.constant(-1.0),), symbol="-", doc="-x", py="-{0}",
-       finite=True, taylor=_s_neg),
+       finite=True, spell={t: "-{0}" for t in SPELL_TARGETS}, taylor=_s_neg),
     # -- exponentials and logarithms
     Op("exp", ("x",), math.exp, (Partial.output("exp(x)"),), finite=True, tex=r"\exp",
        hint="log(1 + exp(x)) is softplus(x), and log(1 + y) is log1p(y): both stay finite where "
-            "exp overflows", taylor=_t_exp),
+            "exp overflows", spell=_lib("exp"), taylor=_t_exp),
     Op("expm1", ("x",), math.expm1, (Partial.function_of_x(math.exp, "exp(x)"),),
-       doc="exp(x) - 1, exact near 0", finite=True, taylor=_t_expm1),
+       doc="exp(x) - 1, exact near 0", finite=True, spell=_lib("expm1"), taylor=_t_expm1),
     _unary("log", math.log, lambda x, out: 1.0 / x, "1/x", "x > 0", doc="natural logarithm",
-           py="1.0 / {0}", finite=True, tex=r"\log", taylor=_t_log),
+           py="1.0 / {0}", finite=True, tex=r"\log", spell=_lib("log"), taylor=_t_log),
     Op("log", ("x", "b"), _log_base,
        (Partial(lambda x, b, out: 1.0 / (x * math.log(b)), "1/(x*log(b))",
                 np="1.0 / ({0} * np.log({1}))"),
         Partial(lambda x, b, out: -out / (b * math.log(b)), "-log(x)/(b*log(b)^2)",
-                np="-{out} / ({1} * np.log({1}))")),
+                np="-{out} / ({1} * np.log({1}))", expr="-log(x, b)/(b*log(b))")),
        domain="x > 0, b > 0, b != 1", doc="log(x, b): logarithm to base b", finite=True,
-       tex=r"\log", error=_log_base_error, taylor=_t_log_base),
+       tex=r"\log", error=_log_base_error,
+       spell={"python": "math.log({0}) / math.log({1})", "numpy": "np.log({0}) / np.log({1})",
+              "c": "log({0}) / log({1})", "javascript": "Math.log({0}) / Math.log({1})"}, taylor=_t_log_base),
     _unary("log1p", math.log1p, lambda x, out: 1.0 / (1.0 + x), "1/(1+x)", "x > -1",
-           doc="log(1 + x), exact near 0", finite=True, np="1.0 / (1.0 + {0})", taylor=_t_log1p),
+           doc="log(1 + x), exact near 0", finite=True, np="1.0 / (1.0 + {0})",
+           spell=_lib("log1p"), taylor=_t_log1p),
     _unary("log2", math.log2, lambda x, out: 1.0 / (x * _LN2), "1/(x*log(2))", "x > 0", finite=True,
-           tex=r"\log_2", np=f"1.0 / ({{0}} * {_LN2!r})", taylor=_t_log2),
+           tex=r"\log_2", np=f"1.0 / ({{0}} * {_LN2!r})", spell=_lib("log2"), taylor=_t_log2),
     _unary("log10", math.log10, lambda x, out: 1.0 / (x * _LN10), "1/(x*log(10))", "x > 0",
-           finite=True, tex=r"\log_{10}", np=f"1.0 / ({{0}} * {_LN10!r})", taylor=_t_log10),
+           finite=True, tex=r"\log_{10}", np=f"1.0 / ({{0}} * {_LN10!r})", spell=_lib("log10"),
+           taylor=_t_log10),
     _unary("sqrt", math.sqrt, lambda x, out: 0.5 / out, "1/(2*sqrt(x))", "x >= 0", finite=True,
-           np="0.5 / {out}", taylor=_t_sqrt),
+           np="0.5 / {out}", expr="0.5/sqrt(x)", spell=_lib("sqrt"), taylor=_t_sqrt),
     # -- piecewise
     _unary("abs", abs, _sign0, "sign(x)", kink=_at_zero("abs'(0) = 0"), finite=True,
-           np="sign0({0})", taylor=_t_abs),
+           np="sign0({0})",
+           spell={"python": "abs({0})", "numpy": "np.abs({0})", "c": "fabs({0})",
+                  "javascript": "Math.abs({0})"}, taylor=_t_abs),
     _unary("relu", _relu, lambda x, out: 1.0 if x > 0.0 else 0.0, "(x > 0 ? 1 : 0)",
            doc="max(x, 0)", kink=_at_zero("relu'(0) = 0"), finite=True,
-           np="np.where({0} > 0.0, 1.0, 0.0)", taylor=_t_relu),
+           np="np.where({0} > 0.0, 1.0, 0.0)", expr="x > 0",
+           spell={"python": "({0} if {0} > 0.0 else 0.0)", "numpy": "np.maximum({0}, 0.0)",
+                  "c": "({0} > 0.0 ? {0} : 0.0)", "javascript": "({0} > 0 ? {0} : 0)"}, taylor=_t_relu),
     Op("min", ("x", "y"), min,
        (Partial(lambda x, y, out: 1.0 if x < y else (0.5 if x == y else 0.0), "(x < y ? 1 : 0)", _tie,
-                np="np.where({0} < {1}, 1.0, np.where({0} == {1}, 0.5, 0.0))"),
+                np="np.where({0} < {1}, 1.0, np.where({0} == {1}, 0.5, 0.0))",
+                expr="where(x == y, 0.5, x < y)"),
         Partial(lambda x, y, out: 1.0 if y < x else (0.5 if x == y else 0.0), "(y < x ? 1 : 0)", _tie,
-                np="np.where({1} < {0}, 1.0, np.where({0} == {1}, 0.5, 0.0))")),
-       finite=True, tex=r"\min", taylor=_t_min),
+                np="np.where({1} < {0}, 1.0, np.where({0} == {1}, 0.5, 0.0))",
+                expr="where(x == y, 0.5, y < x)")),
+       finite=True, tex=r"\min",
+       spell={**_lib("min", 2, numpy="minimum", c="fmin"), "python": "min({0}, {1})"}, taylor=_t_min),
     Op("max", ("x", "y"), max,
        (Partial(lambda x, y, out: 1.0 if x > y else (0.5 if x == y else 0.0), "(x > y ? 1 : 0)", _tie,
-                np="np.where({0} > {1}, 1.0, np.where({0} == {1}, 0.5, 0.0))"),
+                np="np.where({0} > {1}, 1.0, np.where({0} == {1}, 0.5, 0.0))",
+                expr="where(x == y, 0.5, x > y)"),
         Partial(lambda x, y, out: 1.0 if y > x else (0.5 if x == y else 0.0), "(y > x ? 1 : 0)", _tie,
-                np="np.where({1} > {0}, 1.0, np.where({0} == {1}, 0.5, 0.0))")),
-       finite=True, tex=r"\max", taylor=_t_max),
+                np="np.where({1} > {0}, 1.0, np.where({0} == {1}, 0.5, 0.0))",
+                expr="where(x == y, 0.5, y > x)")),
+       finite=True, tex=r"\max",
+       spell={**_lib("max", 2, numpy="maximum", c="fmax"), "python": "max({0}, {1})"}, taylor=_t_max),
     # -- trigonometric
     Op("sin", ("x",), math.sin, (Partial.function_of_x(math.cos, "cos(x)"),), finite=True,
-       tex=r"\sin", taylor=_t_sin),
+       tex=r"\sin", spell=_lib("sin"), taylor=_t_sin),
     _unary("cos", math.cos, lambda x, out: -math.sin(x), "-sin(x)", py="-math.sin({0})", finite=True,
-           tex=r"\cos", taylor=_t_cos),
+           tex=r"\cos", spell=_lib("cos"), taylor=_t_cos),
     _unary("tan", math.tan, lambda x, out: 1.0 + out * out, "1 + tan(x)^2", finite=True, tex=r"\tan",
-           np="1.0 + {out} * {out}", taylor=_t_tan),
+           np="1.0 + {out} * {out}", spell=_lib("tan"), taylor=_t_tan),
     # (1 - x)*(1 + x) rather than 1 - x*x: exact near x = ±1, where 1 - x*x loses digits
     _unary("asin", math.asin, lambda x, out: 1.0 / math.sqrt((1.0 - x) * (1.0 + x)),
            "1/sqrt(1 - x^2)", "-1 <= x <= 1", finite=True, tex=r"\arcsin",
-           np="1.0 / np.sqrt((1.0 - {0}) * (1.0 + {0}))", taylor=_t_asin),
+           np="1.0 / np.sqrt((1.0 - {0}) * (1.0 + {0}))", expr="1/sqrt((1 - x)*(1 + x))",
+           spell=_lib("asin", numpy="arcsin"), taylor=_t_asin),
     _unary("acos", math.acos, lambda x, out: -1.0 / math.sqrt((1.0 - x) * (1.0 + x)),
            "-1/sqrt(1 - x^2)", "-1 <= x <= 1", finite=True, tex=r"\arccos",
-           np="-1.0 / np.sqrt((1.0 - {0}) * (1.0 + {0}))", taylor=_t_acos),
+           np="-1.0 / np.sqrt((1.0 - {0}) * (1.0 + {0}))", expr="-1/sqrt((1 - x)*(1 + x))",
+           spell=_lib("acos", numpy="arccos"), taylor=_t_acos),
     _unary("atan", math.atan, lambda x, out: 1.0 / (1.0 + x * x), "1/(1 + x^2)", finite=True,
-           tex=r"\arctan", np="1.0 / (1.0 + {0} * {0})", taylor=_t_atan),
+           tex=r"\arctan", np="1.0 / (1.0 + {0} * {0})", spell=_lib("atan", numpy="arctan"), taylor=_t_atan),
     Op("atan2", ("y", "x"), math.atan2,
        (Partial(lambda y, x, out: _over_r2(x, y, x), "x/(x^2 + y^2)", np="over_r2({1}, {0}, {1})"),
         Partial(lambda y, x, out: _over_r2(-y, y, x), "-y/(x^2 + y^2)", np="over_r2(-{0}, {0}, {1})")),
-       doc="angle of the point (x, y)", finite=True, taylor=_t_atan2),
+       doc="angle of the point (x, y)", finite=True, spell=_lib("atan2", 2, numpy="arctan2"),
+       taylor=_t_atan2),
     Op("hypot", ("x", "y"), math.hypot,
        (Partial(lambda x, y, out: x / out, "x/hypot(x, y)", np="{0} / {out}"),
         Partial(lambda x, y, out: y / out, "y/hypot(x, y)", np="{1} / {out}")),
-       doc="sqrt(x^2 + y^2) without overflow", taylor=_t_hypot),
+       doc="sqrt(x^2 + y^2) without overflow", spell=_lib("hypot", 2), taylor=_t_hypot),
     # -- hyperbolic and neural-network activations
     Op("sinh", ("x",), math.sinh, (Partial.function_of_x(math.cosh, "cosh(x)"),), finite=True,
-       tex=r"\sinh", taylor=_t_sinh),
+       tex=r"\sinh", spell=_lib("sinh"), taylor=_t_sinh),
     Op("cosh", ("x",), math.cosh, (Partial.function_of_x(math.sinh, "sinh(x)"),), finite=True,
-       tex=r"\cosh", taylor=_t_cosh),
+       tex=r"\cosh", spell=_lib("cosh"), taylor=_t_cosh),
+    # (expr: 4e/(1 + e)^2 with e = exp(-2|x|), as the rule, without the cancellation)
     _unary("tanh", math.tanh, _tanh_d, "1 - tanh(x)^2", finite=True, tex=r"\tanh",
-           np="tanh_d({0}, {out})", taylor=_t_tanh),
+           np="tanh_d({0}, {out})", expr="4*exp(-2*abs(x))/(1 + exp(-2*abs(x)))^2",
+           spell=_lib("tanh"), taylor=_t_tanh),
     _unary("sigmoid", _sigmoid, _sigmoid_d, "sigmoid(x)*(1 - sigmoid(x))",
            doc="1/(1 + exp(-x)), without overflow", py="{out} * sigmoid(-{0})", finite=True,
-           np="{out} * sigmoid(-{0})", taylor=_t_sigmoid),
+           np="{out} * sigmoid(-{0})", expr="sigmoid(x)*sigmoid(-x)", spell=_helper("sigmoid"),
+           taylor=_t_sigmoid),
     Op("softplus", ("x",), _softplus, (Partial.function_of_x(_sigmoid, "sigmoid(x)"),),
-       doc="log(1 + exp(x)), without overflow", finite=True, taylor=_t_softplus),
+       doc="log(1 + exp(x)), without overflow", finite=True, spell=_helper("softplus"), taylor=_t_softplus),
     # -- rounding and other piecewise functions (issue 10): derivative 0, flagged at the jumps
     _unary("floor", _floor, _zero, "0", doc="largest integer <= x", kink=_at_integers("floor"),
-           finite=True, np="0.0", taylor=_t_step(math.floor)),
+           finite=True, np="0.0",
+           spell=_spell("float(math.floor({0}))", "np.floor({0})", "floor({0})", "Math.floor({0})"),
+           taylor=_t_step(math.floor)),
     _unary("ceil", _ceil, _zero, "0", doc="smallest integer >= x", kink=_at_integers("ceil"),
-           finite=True, np="0.0", taylor=_t_step(math.ceil)),
+           finite=True, np="0.0",
+           spell=_spell("float(math.ceil({0}))", "np.ceil({0})", "ceil({0})", "Math.ceil({0})"),
+           taylor=_t_step(math.ceil)),
     _unary("round", _round, _zero, "0", doc="nearest integer, half to even (as Python, PyTorch)",
-           kink=_round_kink, finite=True, np="0.0", taylor=_t_step(round)),
+           kink=_round_kink, finite=True, np="0.0",
+           spell=_helper("round", python="float(round({0}))", numpy="np.round({0})",
+                         c="nearbyint({0})"), taylor=_t_step(round)),
     _unary("trunc", _trunc, _zero, "0", doc="integer part, towards 0", kink=_trunc_kink,
-           finite=True, np="0.0", taylor=_t_step(math.trunc)),
+           finite=True, np="0.0",
+           spell=_spell("float(math.trunc({0}))", "np.trunc({0})", "trunc({0})", "Math.trunc({0})"),
+           taylor=_t_step(math.trunc)),
     _unary("sign", _sign, _zero, "0", doc="-1, 0 or 1", kink=_at_zero("sign'(0) taken as 0"),
-           finite=True, np="0.0", taylor=_t_step(lambda x: (x > 0) - (x < 0))),
+           finite=True, np="0.0",
+           spell=_spell("(1.0 if {0} > 0.0 else (-1.0 if {0} < 0.0 else 0.0))", "np.sign({0})",
+                        "(({0} > 0.0) - ({0} < 0.0) + 0.0)", "(({0} > 0) - ({0} < 0))"),
+           taylor=_t_step(lambda x: (x > 0) - (x < 0))),
     Op("mod", ("x", "y"), _mod,
        (Partial(lambda x, y, out: 1.0, "1", _mod_kink, const=1.0),
         Partial(_mod_dy, "-floor(x/y)", _mod_kink, np="0.0 - np.floor_divide({0}, {1})")),
        domain="y != 0", symbol="%", doc="x % y, floored (the sign of y, as Python)", finite=True,
-       tex=r"\bmod", taylor=_t_mod),
+       tex=r"\bmod", spell=_helper("mod", 2, python="{0} % {1}", numpy="np.mod({0}, {1})"), taylor=_t_mod),
     # -- powers, exponentials, hyperbolic inverses
     _unary("cbrt", special.cbrt, _cbrt_d, "1/(3*cbrt(x)^2)", doc="real cube root: cbrt(-8) = -2",
-           finite=True, np="1.0 / (3.0 * {out} * {out})", taylor=_t_cbrt),
+           finite=True, np="1.0 / (3.0 * {out} * {out})",
+           spell=_helper("cbrt", numpy="np.cbrt({0})", c="cbrt({0})", javascript="Math.cbrt({0})"),
+           taylor=_t_cbrt),
     Op("exp2", ("x",), _exp2,
        (Partial(lambda x, out: out * _LN2, "exp2(x)*log(2)", np=f"{{out}} * {_LN2!r}"),), doc="2^x",
-       finite=True, taylor=_t_exp2),
+       finite=True, spell=_spell("math.pow(2.0, {0})", "np.exp2({0})", "exp2({0})",
+                                 "Math.pow(2, {0})"), taylor=_t_exp2),
     _unary("asinh", math.asinh, lambda x, out: 1.0 / math.hypot(x, 1.0), "1/sqrt(x^2 + 1)",
-           finite=True, tex=r"\operatorname{arsinh}", np="1.0 / np.hypot({0}, 1.0)", taylor=_t_asinh),
+           finite=True, tex=r"\operatorname{arsinh}", np="1.0 / np.hypot({0}, 1.0)",
+           expr="1/hypot(x, 1)", spell=_lib("asinh", numpy="arcsinh"), taylor=_t_asinh),
     _unary("acosh", math.acosh, _acosh_d, "1/sqrt(x^2 - 1)", "x >= 1", finite=True,
            tex=r"\operatorname{arcosh}", np="1.0 / (np.sqrt({0} - 1.0) * np.sqrt({0} + 1.0))",
+           expr="1/(sqrt(x - 1)*sqrt(x + 1))", spell=_lib("acosh", numpy="arccosh"),
            taylor=_t_acosh),
     # (1 - x)*(1 + x) rather than 1 - x*x: exact near x = ±1
     _unary("atanh", math.atanh, lambda x, out: 1.0 / ((1.0 - x) * (1.0 + x)), "1/(1 - x^2)",
            "-1 < x < 1", finite=True, tex=r"\operatorname{artanh}",
-           np="1.0 / ((1.0 - {0}) * (1.0 + {0}))", taylor=_t_atanh),
+           np="1.0 / ((1.0 - {0}) * (1.0 + {0}))", expr="1/((1 - x)*(1 + x))",
+           spell=_lib("atanh", numpy="arctanh"), taylor=_t_atanh),
     # -- reciprocal trigonometric functions
     _unary("sec", _sec, lambda x, out: out * math.tan(x), "sec(x)*tan(x)", doc="1/cos(x)",
-           finite=True, tex=r"\sec", np="{out} * np.tan({0})", taylor=_t_sec),
+           finite=True, tex=r"\sec", np="{out} * np.tan({0})",
+           spell=_spell("1.0 / math.cos({0})", "1.0 / np.cos({0})", "1.0 / cos({0})",
+                        "1 / Math.cos({0})"), taylor=_t_sec),
     Op("csc", ("x",), _csc,
-       (Partial(lambda x, out: -out / math.tan(x), "-csc(x)*cot(x)", np="-{out} / np.tan({0})"),),
-       domain="x != 0", doc="1/sin(x)", tex=r"\csc", error=_pole_error("csc has a pole at 0"), taylor=_t_csc),
-    Op("cot", ("x",), _cot, (Partial(_cot_d, "-csc(x)^2", np="-(1.0 / np.sin({0})) / np.sin({0})"),),
+       (Partial(lambda x, out: -out / math.tan(x), "-csc(x)*cot(x)", np="-{out} / np.tan({0})",
+                expr="-csc(x)/tan(x)"),),
+       domain="x != 0", doc="1/sin(x)", tex=r"\csc", error=_pole_error("csc has a pole at 0"),
+       spell=_spell("1.0 / math.sin({0})", "1.0 / np.sin({0})", "1.0 / sin({0})",
+                    "1 / Math.sin({0})"), taylor=_t_csc),
+    Op("cot", ("x",), _cot, (Partial(_cot_d, "-csc(x)^2", np="-(1.0 / np.sin({0})) / np.sin({0})",
+                                     expr="-(1/sin(x))/sin(x)"),),
        domain="x != 0", doc="cos(x)/sin(x)",
-       tex=r"\cot", error=_pole_error("cot has a pole at 0"), taylor=_t_cot),
-    # -- special functions
+       tex=r"\cot", error=_pole_error("cot has a pole at 0"),
+       spell=_spell("math.cos({0}) / math.sin({0})", "np.cos({0}) / np.sin({0})",
+                    "cos({0}) / sin({0})", "Math.cos({0}) / Math.sin({0})"), taylor=_t_cot),
+    # -- special functions (NumPy and JavaScript have no erf: codegen refuses it there)
     _unary("erf", math.erf, _erf_d, "2/sqrt(pi)*exp(-x^2)", doc="error function", finite=True,
-           np="erf_d({0}, {out})", taylor=_t_erf),
+           np="erf_d({0}, {out})", spell={"python": "math.erf({0})", "c": "erf({0})"}, taylor=_t_erf),
     _unary("erfc", math.erfc, _erfc_d, "-2/sqrt(pi)*exp(-x^2)",
            doc="1 - erf(x), keeping its digits for large x", finite=True, np="erfc_d({0}, {out})",
+           spell={"python": "math.erfc({0})", "c": "erfc({0})"},
            taylor=_t_erfc),
     Op("lgamma", ("x",), special.lgamma, (Partial.function_of_x(special.digamma, "digamma(x)"),),
        domain="x not 0, -1, -2, ...", doc="log|gamma(x)|", tex=r"\ln\Gamma",
@@ -1359,18 +1514,26 @@ OPS: tuple[Op, ...] = (
            np="sinc_d({0}, {out})", taylor=_t_sinc),
     # -- unit conversions and the two-argument helpers
     _unary("radians", math.radians, lambda x, out: _RADIAN, "pi/180", doc="degrees to radians",
-           py=repr(_RADIAN), finite=True, taylor=_t_scaled(math.radians, _RADIAN)),
+           py=repr(_RADIAN), finite=True,
+           spell=_spell("math.radians({0})", "np.radians({0})", f"{{0}} * {_RADIAN!r}",
+                        f"{{0}} * {_RADIAN!r}"), taylor=_t_scaled(math.radians, _RADIAN)),
     _unary("degrees", math.degrees, lambda x, out: _DEGREE, "180/pi", doc="radians to degrees",
-           py=repr(_DEGREE), taylor=_t_scaled(math.degrees, _DEGREE)),
+           py=repr(_DEGREE), spell=_spell("math.degrees({0})", "np.degrees({0})",
+                                          f"{{0}} * {_DEGREE!r}", f"{{0}} * {_DEGREE!r}"),
+           taylor=_t_scaled(math.degrees, _DEGREE)),
     Op("logaddexp", ("x", "y"), _logaddexp,
        (Partial(lambda x, y, out: _sigmoid(x - y), "sigmoid(x - y)", np="sigmoid({0} - {1})"),
         Partial(lambda x, y, out: _sigmoid(y - x), "sigmoid(y - x)", np="sigmoid({1} - {0})")),
-       doc="log(exp(x) + exp(y)), without overflow", finite=True, taylor=_t_logaddexp),
+       doc="log(exp(x) + exp(y)), without overflow", finite=True,
+       spell=_helper("logaddexp", 2, numpy="np.logaddexp({0}, {1})"), taylor=_t_logaddexp),
     Op("xlogy", ("x", "y"), _xlogy,
        (Partial(_xlogy_dx, "log(y)", _xlogy_kink, undefined="it needs log(y)",
                 np="xlogy_dx({0}, {1}, {out})"),
         Partial(_xlogy_dy, "x/y", np="xlogy_dy({0}, {1}, {out})")),
-       domain="y > 0, or x = 0", doc="x*log(y), 0 at x = 0 (as PyTorch, SciPy)", taylor=_t_xlogy),
+       domain="y > 0, or x = 0", doc="x*log(y), 0 at x = 0 (as PyTorch, SciPy)",
+       spell=_helper("xlogy", 2, python="(0.0 if {0} == 0.0 else {0} * math.log({1}))",
+                     c="({0} == 0.0 ? 0.0 : {0} * log({1}))",
+                     javascript="({0} === 0 ? 0 : {0} * Math.log({1}))"), taylor=_t_xlogy),
 )
 
 for _index, _op in enumerate(OPS):
@@ -1384,7 +1547,11 @@ assert len(OPS) < 256, "the CSE key in graph.Builder needs more bits for the row
 COMPARISONS: tuple[Op, ...] = tuple(
     Op(name, ("x", "y"), rule, (_step(symbol), _step(symbol)), symbol=symbol,
        doc=f"x {symbol} y: 1 if true, else 0", finite=True, tex=tex,
-       np=f"np.where({{0}} {symbol} {{1}}, 1.0, 0.0)", taylor=_t_compare(rule))
+       np=f"np.where({{0}} {symbol} {{1}}, 1.0, 0.0)",
+       spell={"python": f"(1.0 if {{0}} {symbol} {{1}} else 0.0)",
+              "numpy": f"np.where({{0}} {symbol} {{1}}, 1.0, 0.0)",
+              "c": f"({{0}} {symbol} {{1}} ? 1.0 : 0.0)",
+              "javascript": f"({{0}} {symbol} {{1}} ? 1 : 0)"}, taylor=_t_compare(rule))
     for name, symbol, rule, tex in (
         ("lt", "<", lambda x, y: 1.0 if x < y else 0.0, "<"),
         ("le", "<=", lambda x, y: 1.0 if x <= y else 0.0, r"\le"),
@@ -1599,11 +1766,16 @@ for _index, _op in enumerate(VARIADIC.values(), start=len(OPS) + len(COMPARISONS
 #: to hi when x > hi; lo > hi gives hi, as min(max(x, lo), hi) does)
 CLAMP = Op("clamp", ("x", "lo", "hi"), _clamp,
            (Partial(lambda x, lo, hi, out: 1.0 if lo <= x <= hi else 0.0, "(lo <= x <= hi ? 1 : 0)",
-                    _clamp_kink),
-            Partial(lambda x, lo, hi, out: 1.0 if x < lo <= hi else 0.0, "(x < lo <= hi ? 1 : 0)"),
+                    _clamp_kink, expr="(lo <= x)*(x <= hi)"),
+            Partial(lambda x, lo, hi, out: 1.0 if x < lo <= hi else 0.0, "(x < lo <= hi ? 1 : 0)",
+                    expr="(x < lo)*(lo <= hi)"),
             Partial(lambda x, lo, hi, out: 1.0 if max(x, lo) > hi else 0.0,
-                    "(max(x, lo) > hi ? 1 : 0)")),
-           doc="min(max(x, lo), hi)", finite=True, taylor=_t_clamp)
+                    "(max(x, lo) > hi ? 1 : 0)", expr="max(x, lo) > hi")),
+           doc="min(max(x, lo), hi)", finite=True,
+           spell={"python": "min(max({0}, {1}), {2})",
+                  "numpy": "np.minimum(np.maximum({0}, {1}), {2})",
+                  "c": "fmin(fmax({0}, {1}), {2})",
+                  "javascript": "Math.min(Math.max({0}, {1}), {2})"}, taylor=_t_clamp)
 CLAMP.index = len(OPS) + len(COMPARISONS) + len(VARIADIC)
 FUNCTIONS[("clamp", 3)] = CLAMP
 
@@ -1613,10 +1785,15 @@ FUNCTIONS[("clamp", 3)] = CLAMP
 WHERE = Op("where", ("c", "a", "b"), lambda c, a, b: a if c != 0.0 else b,
            (Partial(lambda c, a, b, out: 0.0, "0", np="0.0"),
             Partial(lambda c, a, b, out: 1.0 if c != 0.0 else 0.0, "(c != 0 ? 1 : 0)",
-                    np="np.where({0} != 0.0, 1.0, 0.0)"),
+                    np="np.where({0} != 0.0, 1.0, 0.0)", expr="where(c, 1, 0)"),
             Partial(lambda c, a, b, out: 0.0 if c != 0.0 else 1.0, "(c != 0 ? 0 : 1)",
-                    np="np.where({0} != 0.0, 0.0, 1.0)")),
+                    np="np.where({0} != 0.0, 0.0, 1.0)", expr="where(c, 0, 1)")),
            doc="a if c is not 0, else b; only the chosen branch is evaluated", finite=True,
-           np="np.where({0} != 0.0, {1}, {2})", taylor=_t_where)
+           np="np.where({0} != 0.0, {1}, {2})",
+           taylor=_t_where,
+           # (the generated code computes both branches: in Python one that fails raises)
+           spell={"python": "({1} if {0} != 0.0 else {2})",
+                  "numpy": "np.where({0} != 0.0, {1}, {2})",
+                  "c": "({0} != 0.0 ? {1} : {2})", "javascript": "({0} !== 0 ? {1} : {2})"})
 WHERE.index = CLAMP.index + 1
 FUNCTIONS[("where", 3)] = WHERE

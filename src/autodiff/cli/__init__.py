@@ -7,6 +7,7 @@ message on stderr and an exit code; nothing here does math.
     eval.py       `autodiff eval` (one point, batches, --gradcheck)
     graph.py      `autodiff graph` and `autodiff explain`
     check.py      `autodiff check`
+    symbolic.py   `autodiff diff` and `autodiff codegen`
     functions.py  `autodiff functions`: the operations table as a help page
 
 Exit codes: 0 success, 1 evaluation error, 2 input or usage error,
@@ -37,6 +38,10 @@ COMMANDS = {
              "a function, its derivative and the tangent at the point (terminal, SVG or PNG)"),
     "functions": ("autodiff.cli.functions", "functions_cmd",
                   "the functions, operators and constants, with their local derivatives"),
+    "diff": ("autodiff.cli.symbolic", "diff_cmd",
+             "the derivatives as formulas of the language (text, program, LaTeX, JSON)"),
+    "codegen": ("autodiff.cli.symbolic", "codegen_cmd",
+                "the value and gradient as Python, NumPy, C or JavaScript source"),
 }
 
 

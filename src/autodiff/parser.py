@@ -189,17 +189,22 @@ def _spliced(c: list[Any], kept: tuple[int, ...], splice: tuple[int, ...]) -> li
 
 
 def _splicer(kept: tuple[int, ...], splice: tuple[int, ...]) -> Callable[[list[Any]], Any]:
-    if splice == kept[:1] and len(kept) > 1:
-        # a left-recursive repetition (`items: items "," expr`): extend the
-        # list in place, so n items take linear time, not quadratic
+    if kept and kept[0] in splice:
+        # a left-recursive repetition (`items: items "," expr`, or the program's
+        # `(_SEP+ statement)*`): extend the list in place, so n items take
+        # linear time, not quadratic (the list is only on the parser's stack)
         first, rest = kept[0], kept[1:]
+        spliced = tuple(k in splice for k in rest)
 
         def extend(c: list[Any]) -> Any:
             out = c[first]
             if out is None:
                 out = []
-            for k in rest:
-                out.append(c[k])
+            for k, flat in zip(rest, spliced, strict=True):
+                if flat:
+                    out.extend(c[k] or ())
+                else:
+                    out.append(c[k])
             return out
 
         return extend

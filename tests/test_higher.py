@@ -153,8 +153,6 @@ MANY = [  # the many-argument functions, conditions and rebinding of issue 10
 ]
 
 
-@pytest.mark.skipif(not hasattr(__import__("autodiff.ops").ops, "VARIADIC"),
-                    reason="the many-argument functions are not in this tree yet")
 @pytest.mark.parametrize("program, point", MANY, ids=[m[0][:40] for m in MANY])
 def test_many_argument_functions_and_where(program: str, point: dict[str, float]) -> None:
     """forward = reverse; the Hessian against central differences of the
@@ -176,8 +174,6 @@ def test_many_argument_functions_and_where(program: str, point: dict[str, float]
                  abs_=1e-12, what="taylor 2")
 
 
-@pytest.mark.skipif(not hasattr(__import__("autodiff.ops").ops, "VARIADIC"),
-                    reason="the many-argument functions are not in this tree yet")
 def test_many_argument_functions_exact_and_jacobian_of_versions() -> None:
     from fractions import Fraction
 

@@ -52,10 +52,23 @@ def test_the_lecture_example() -> None:
     assert w.text() == "dJ/db = 3*c\ndJ/dc = 3*b\ndJ/da = 3\n"
 
 
-@pytest.mark.parametrize("program, point", CORPUS, ids=[c[0][:40] for c in CORPUS])
+# digamma's derivative (trigamma) is not a function of the language: such a
+# program is refused by name (tested below), not skipped.
+WRITABLE = [c for c in CORPUS if "digamma" not in c[0]]
+UNWRITABLE = [c for c in CORPUS if "digamma" in c[0]]
+
+
+def test_rows_the_language_cannot_differentiate_are_refused_by_name() -> None:
+    assert UNWRITABLE, "the corpus has no such program any more: drop this test"
+    for program, _point in UNWRITABLE:
+        assert not expressible(program)
+        with pytest.raises(NotExpressible, match="digamma"):
+            differentiate_symbolically(program)
+
+
+@pytest.mark.parametrize("program, point", WRITABLE, ids=[c[0][:40] for c in WRITABLE])
 def test_corpus_at_random_points(program: str, point: dict[str, float]) -> None:
-    if not expressible(program):
-        pytest.skip("uses a row whose derivative the language cannot write yet")
+    assert expressible(program)
     check_program(program, {k: float(v) for k, v in point.items()})
     rng = random.Random(program)
     done = 0

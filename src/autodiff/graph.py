@@ -28,7 +28,7 @@ from typing import Any, Callable, Optional
 
 from .errors import ProgramError, SyntaxProblem, escape_text, name_list
 from .numfmt import format_number
-from .ops import CONSTANTS, FUNCTIONS, OPERATORS, VARIADIC, WHERE, Op, Partial, _t_identity, function_arities
+from .ops import ALIAS, CONSTANTS, FUNCTIONS, OPERATORS, VARIADIC, WHERE, Op, function_arities
 
 __all__ = ["Graph", "Builder", "NARY"]
 
@@ -897,12 +897,6 @@ def locate_line(text: str, pos: int) -> int:
 
 
 _NEG = OPERATORS["neg"]
-
-#: the operation of an alias node: a name given to a value that already has a
-#: node (`w = u`, or `v = x*y` after `u = x*y`); its value is its argument's
-ALIAS = Op("alias", ("x",), lambda x: x, (Partial(lambda x, out: 1.0, "1", py="1.0", np="1.0"),),
-           doc="another name for a value", py="{0}", finite=True, np="{0}", taylor=_t_identity)
-
 
 # ---------------------------------------------------------------- printing
 

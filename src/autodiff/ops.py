@@ -1797,3 +1797,16 @@ WHERE = Op("where", ("c", "a", "b"), lambda c, a, b: a if c != 0.0 else b,
                   "c": "({0} != 0.0 ? {1} : {2})", "javascript": "({0} !== 0 ? {1} : {2})"})
 WHERE.index = CLAMP.index + 1
 FUNCTIONS[("where", 3)] = WHERE
+
+#: the operation of an alias node: a name given to a value that already has a
+#: node (`w = u`, or `v = x*y` after `u = x*y`); its value is its argument's
+ALIAS = Op("alias", ("x",), lambda x: x, (Partial(lambda x, out: 1.0, "1", py="1.0", np="1.0"),),
+           doc="another name for a value", py="{0}", finite=True, np="{0}", taylor=_t_identity)
+ALIAS.index = WHERE.index + 1
+
+#: every row of the table, in one place: OPS (the functions and operators of
+#: fixed arity the table-wide tests sweep), the comparisons, the functions of
+#: any number of arguments, clamp, where, and the alias of a second name
+ROWS: tuple[Op, ...] = (*OPS, *COMPARISONS, *VARIADIC.values(), CLAMP, WHERE, ALIAS)
+assert len({op.index for op in ROWS}) == len(ROWS) and len(ROWS) < 256, \
+    "each row needs its own index below 256 (graph.Builder's CSE keys)"

@@ -31,7 +31,7 @@ from typing import Any, Optional
 from .errors import ProgramError, UsageProblem, escape_text, name_list
 from .graph import Graph
 from .numfmt import format_number
-from .ops import CONSTANTS, FUNCTIONS, OPERATORS, Op
+from .ops import ALIAS, CONSTANTS, FUNCTIONS, OPERATORS, Op
 
 __all__ = ["Dag", "Derivative", "derivative", "local_factor_template", "NotExpressible"]
 
@@ -48,9 +48,7 @@ _WHERE = FUNCTIONS.get(("where", 3))
 
 
 def _alias() -> Optional[Op]:
-    from . import graph
-
-    return getattr(graph, "ALIAS", None)  # a second name for a node: `w = u`
+    return ALIAS  # a second name for a node: `w = u`
 
 
 class NotExpressible(ProgramError):

@@ -88,7 +88,7 @@ class _Group(click.Group):
         except click.ClickException as exc:
             param = getattr(exc, "param", None)
             own = param is not None and isinstance(param.type, FormatChoice)  # names the choices
-            problem = UsageProblem(exc.message if own else exc.format_message())
+            problem = UsageProblem(exc.message if own and exc.message else exc.format_message())
             mode = _wants_json(argv)
             if mode:
                 click.echo(error_json(problem, compact=mode == "ndjson"))

@@ -366,5 +366,5 @@ def to_tree(graph: Graph, result: Optional[Result] = None, *, digits: Optional[i
         if deep:
             what.append(f"--max-depth {max_depth}")
         parts.append(Text(f"{reach - shown:,} of {reach:,} nodes not drawn (limits: {', '.join(what)}); "
-                          "--format dot or mermaid draws the whole graph"))
+                          "--max-nodes 0 (and a larger --max-depth) draws all"))
     return Group(*parts)

@@ -165,13 +165,13 @@ class Graph:
         if name not in self.assigned:
             name = escape_text(name, 60)
             if name in self.variables:
-                raise ProgramError(f"--of {name}: {name} is an input variable, not an assigned name")
+                raise ProgramError(f"the output {name} is an input variable, not an assigned name")
             import difflib
 
             close = difflib.get_close_matches(name, list(self.assigned), n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             known = name_list(list(self.assigned)) or "none"
-            raise ProgramError(f"--of {name}: no statement assigns {name}{hint}; assigned names: {known}")
+            raise ProgramError(f"the output {name}: no statement assigns {name}{hint}; assigned names: {known}")
         g = self.prune(self.assigned[name])
         g.output_name = name
         return g

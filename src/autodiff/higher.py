@@ -60,7 +60,7 @@ def output_nodes(graph: Graph, names: Optional[Sequence[str]]) -> list[tuple[str
         key = resolve(name) if resolve is not None else name
         if key not in graph.assigned:
             graph.select(name)  # raises the usual message (an input, a typo, ...)
-            raise ProgramError(f"--of {escape_text(name, 60)}: no statement assigns it")
+            raise ProgramError(f"the output {escape_text(name, 60)}: no statement assigns it")
         out.append((name, graph.assigned[key]))
     return out
 

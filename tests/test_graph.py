@@ -329,7 +329,8 @@ def test_10000_node_graph_is_bounded(run, fmt: str, bindings: list[str]) -> None
         assert max(len(x) for x in lines) <= 80
         note = " ".join(x.strip() for x in lines[-2:])
         assert re.fullmatch(r"9,9\d\d of 10,001 nodes not drawn \(limits: (--max-nodes 200, )?"
-                            r"--max-depth 12\); --max-nodes 0 \(and a larger --max-depth\) draws all", note), note
+                            r"--max-depth 12\); --max-nodes 0 \(and a larger --max-depth\) draws all",
+                            note), note
     else:
         assert "9,801 more nodes" in res.stdout
     if fmt == "dot":  # (pydot takes seconds on this; the elided structure is checked above)

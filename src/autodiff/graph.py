@@ -171,7 +171,8 @@ class Graph:
             close = difflib.get_close_matches(name, list(self.assigned), n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             known = name_list(list(self.assigned)) or "none"
-            raise ProgramError(f"the output {name}: no statement assigns {name}{hint}; assigned names: {known}")
+            raise ProgramError(f"the output {name}: no statement assigns {name}{hint}; "
+                               f"assigned names: {known}")
         g = self.prune(self.assigned[name])
         g.output_name = name
         return g

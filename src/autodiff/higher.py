@@ -571,6 +571,13 @@ def _why(exc: Exception) -> str:
 
 
 def _second_error(graph: Graph, values: list[float], i: int, exc: Exception) -> EvaluationError:
+    return _rule_error(graph, values, i, exc, "the second local derivatives")
+
+
+def _rule_error(graph: Graph, values: list[float], i: int, exc: Exception, what: str) -> EvaluationError:
+    """The error for a node whose higher-order rule failed: `what` (the second
+    local derivatives, the higher derivatives) are infinite, too large or
+    undefined there, naming the node and its inputs as the other errors do."""
     names = graph.names()
     op = graph.op[i]
     expr = graph.expression(i, names)
@@ -578,8 +585,7 @@ def _second_error(graph: Graph, values: list[float], i: int, exc: Exception) -> 
     how = ("infinite" if isinstance(exc, ZeroDivisionError) else
            "too large for a double" if isinstance(exc, OverflowError) else "undefined")
     return EvaluationError(
-        "derivative", f"the second local derivatives of {names[i]} = {expr} are {how}"
-        + _why(exc) + f", at node {names[i]}"
+        "derivative", f"{what} of {names[i]} = {expr} are {how}" + _why(exc) + f", at node {names[i]}"
         + (f" with {shown}" if shown else ""),
         node=names[i], op=op.name if op is not None else "", expression=expr, inputs=inputs)
 
@@ -713,17 +719,7 @@ def taylor(graph: Graph, bindings: Mapping[str, float], variable: Optional[str] 
 
 
 def _taylor_error(graph: Graph, values: list[float], i: int, exc: Exception) -> EvaluationError:
-    names = graph.names()
-    op = graph.op[i]
-    expr = graph.expression(i, names)
-    shown, inputs = _inputs_text(graph, values, i)
-    how = ("infinite" if isinstance(exc, ZeroDivisionError) else
-           "too large for a double" if isinstance(exc, OverflowError) else "undefined")
-    return EvaluationError(
-        "derivative", f"the higher derivatives of {names[i]} = {expr} are {how}"
-        + _why(exc) + f", at node {names[i]}"
-        + (f" with {shown}" if shown else ""),
-        node=names[i], op=op.name if op is not None else "", expression=expr, inputs=inputs)
+    return _rule_error(graph, values, i, exc, "the higher derivatives")
 
 
 def describe_number(x: float) -> str:

@@ -613,7 +613,10 @@ def tex_formula(text: str) -> str:
     for k, (kind, tok) in enumerate(tokens):
         nxt = tokens[k + 1][1] if k + 1 < len(tokens) else ""
         if kind == "num":
-            out.append(tex_number(tok))
+            number = tex_number(tok)
+            if nxt in ("^", "**") and "^" in number:
+                number = f"({number})"  # the base of a power: (1 \times 10^{-7})^{2}, no double superscript
+            out.append(number)
         elif kind == "name":
             if nxt == "(":
                 out.append(_TEX_FUNCTIONS.get(tok, r"\operatorname{" + tok.replace("_", r"\_") + "}"))

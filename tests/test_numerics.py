@@ -105,3 +105,24 @@ def test_value_overflow_names_the_node_that_overflowed() -> None:
 def test_negative_zero_survives() -> None:
     r = autodiff.differentiate("x*y", dict(x=-0.0, y=1))
     assert str(r.value) == "-0.0"
+
+
+@pytest.mark.parametrize("program", ["sin(x*x)", "log(x*x)", "sqrt(x*x)", "asin(x*x)", "J = cos(x*x*2)"])
+def test_an_overflow_feeding_another_function_is_named_where_it_happened(program) -> None:
+    # x*x at 1e200 is inf (no exception); the next function then raises on
+    # inf. The error is the overflow, at the node that overflowed.
+    with pytest.raises(EvaluationError) as info:
+        autodiff.differentiate(program, {"x": 1e200})
+    e = info.value
+    assert (e.kind, e.expression) == ("overflow", "x * x"), e.message
+    assert "overflow: the value is too large for a double" in e.message
+
+
+def test_the_library_does_not_evaluate_statements_the_output_does_not_use() -> None:
+    g = autodiff.parse("u = log(x); J = y*2")
+    r = autodiff.evaluate(g, {"y": 1.0})  # x is not needed: no invented x = 0
+    assert (r.value, r.gradient) == (2.0, {"y": 2.0})
+    r = autodiff.evaluate(g, {"x": -1.0, "y": 1.0})  # log(-1) is never evaluated
+    assert r.value == 2.0
+    r = autodiff.evaluate(autodiff.parse("u = sqrt(x); J = y*2"), {"x": 0.0, "y": 1.0})
+    assert r.gradient == {"y": 2.0}

@@ -442,7 +442,14 @@ def _note_kinks(graph: Graph, op: Op, i: int, values: list[float],
 
 def evaluate(graph: Graph, bindings: Mapping[str, float], *, keep_local: bool = True,
              allowed: Optional[set[str]] = None) -> Result:
-    """Check the bindings, run the forward pass and the reverse sweep."""
+    """Check the bindings, run the forward pass and the reverse sweep.
+
+    Only the output's graph is evaluated: for a program of several statements
+    that was not selected (`Graph.select`), statements the output does not use
+    are dropped first, so they are neither evaluated nor need bindings (the
+    result's graph is then that smaller graph)."""
+    if graph.statements > 1 and not graph.pruned:
+        graph = graph.prune(graph.output)
     with gc_paused():
         bound = check_bindings(graph, bindings, allowed)
         if graph.has_where:
@@ -473,6 +480,12 @@ def _inputs_text(graph: Graph, values: list[float], i: int) -> tuple[str, list[t
 
 
 def _value_error(graph: Graph, values: list[float], i: int, exc: Exception) -> EvaluationError:
+    if any(not _isfinite(values[j]) for j in graph.args(i)):
+        # sin(x*x) at 1e200: sin(inf) raised, but the fault is the overflow
+        # before it, at the first node whose value is not finite
+        k = next(k for k, v in enumerate(values) if not _isfinite(v))
+        if k != i:
+            return _value_error(graph, values, k, OverflowError())
     names = graph.names()
     op = graph.op[i]
     assert op is not None

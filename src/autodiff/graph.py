@@ -69,6 +69,9 @@ class Graph:
         self.text = text
         #: how many statements the program has
         self.statements = statements
+        #: True for the graph of one output (`select`, `prune`): every node is one its
+        #: output depends on (or a variable of the program)
+        self.pruned = False
         #: a name assigned more than once -> its last version's name (`c` -> `c#3`)
         self.latest: dict[str, str] = {} if latest is None else latest
         #: node -> the user-function call it was expanded from (`sq(a)`)
@@ -235,6 +238,7 @@ class Graph:
         if need.count(1) == n and out == n - 1:
             g = Graph(**{k: getattr(self, k) for k in _FIELDS})
             g.output = out
+            g.pruned = True
             return g
         new = [-1] * n
         g = Graph(variables={}, assigned={}, text=self.text, statements=self.statements)
@@ -260,6 +264,7 @@ class Graph:
         g.assigned = {v: new[i] for v, i in self.assigned.items() if new[i] >= 0}
         g.output = new[out]
         g.output_name = self.output_name
+        g.pruned = True
         return g
 
     def output_variables(self) -> list[str]:

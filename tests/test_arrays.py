@@ -197,3 +197,20 @@ def test_module_example() -> None:
     import autodiff.arrays
 
     assert doctest.testmod(autodiff.arrays).failed == 0
+
+
+def test_rows_without_a_numpy_form_run_point_by_point_with_the_same_numbers() -> None:
+    """sum and max of many arguments have no NumPy form: autodiff.compile runs
+    the scalar compiled sweeps point by point instead of refusing, with eval's
+    numbers (bit for bit) and eval's error kinds."""
+    program = "J = max(a, b, c) + sum(a, b, c)*log(a)"
+    f = autodiff.compile(program)
+    cols = {"a": np.array([1.5, 2.0, 0.5, -1.0]), "b": np.array([3.0, 2.0, -1.0, 0.0]),
+            "c": np.array([0.0, 2.0, 0.5, 1.0])}
+    r = f(**cols)
+    assert list(r.failed) == [False, False, False, True]
+    assert list(r.kinds) == ["", "", "", "domain"]
+    for k in range(3):
+        want = autodiff.differentiate(program, {v: float(c[k]) for v, c in cols.items()}, keep_local=False)
+        assert r.value[k] == want.value
+        assert {v: r.gradient[v][k] for v in "abc"} == want.gradient

@@ -134,6 +134,37 @@ def numpy_kernel(graph: Graph) -> Kernel:
     return Kernel(graph, namespace["columns"], variables, source)
 
 
+def pointwise_kernel(graph: Graph) -> Kernel:
+    """A Kernel for a graph with an operation that has no NumPy form (sum,
+    max of many arguments, erf, ...): the scalar compiled sweeps (compile.py,
+    bit for bit the interpreter) run point by point. Slower than a NumPy
+    kernel, but the same API and results; a point that fails is NaN here and
+    the caller asks the interpreter for its error, as for NumPy kernels."""
+    from .compile import compile_graph
+
+    variables = tuple(graph.output_variables())
+    compiled = compile_graph(graph)
+    width = len(variables) + 1
+
+    def point(xs: list[float]) -> Any:
+        if compiled is not None:
+            return compiled.fn(*xs)
+        r = evaluate(graph, dict(zip(variables, xs, strict=True)), keep_local=False)
+        return (r.value, *(r.gradient[v] for v in variables))
+
+    def columns(*cols: Any) -> tuple[list[Any], Any]:
+        m = len(cols[0]) if cols else 1
+        res = np.full((width, m), np.nan)
+        for r in range(m):
+            try:
+                res[:, r] = point([float(c[r]) for c in cols])
+            except Exception:  # noqa: BLE001 - NaN: the interpreter names the error at this point
+                pass
+        return list(res), res.sum(axis=0)
+
+    return Kernel(graph, columns, variables, "# evaluated point by point (no NumPy form)\n")
+
+
 def _contribution(op: Op, k: int, g: str, args: list[str], out: str) -> str:
     p = op.partials[k]
     if p.const == 1.0:
@@ -195,8 +226,11 @@ class Function:
 
     def _build(self) -> Kernel:
         if self._kernel is None:
-            graph = parse(self.program)
-            self._kernel = numpy_kernel(graph.select(self.output_name))
+            selected = parse(self.program).select(self.output_name)
+            try:
+                self._kernel = numpy_kernel(selected)
+            except NotVectorizable:
+                self._kernel = pointwise_kernel(selected)
         return self._kernel
 
     @property

@@ -491,7 +491,7 @@ def run_batch(full: Graph, selected: Graph, stream: IO[bytes], out: IO[bytes], o
 
     ignore_extra = options.ignore_extra
     from_csv = options.points_format == "csv"
-    dumps_extra = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode
+    dumps_extra = _extra_encoder()
 
     # A result line is one %-format of a template per order of the point's
     # keys (json.dumps writes a float as its repr, which %r gives); integral
@@ -615,6 +615,23 @@ def _csv_columns(selected: Graph, extra_names: list[str]) -> list[str]:
                            f"output or an extra column is named {_show(dup)}); rename it, or "
                            "use NDJSON output")
     return columns
+
+
+def _extra_encoder() -> Callable[[Any], str]:
+    """JSON text of the values carried through by --ignore-extra. A number too
+    large for a double (1e999 in the input) is written "inf", as error records
+    quote non-finite numbers, never as a bare Infinity."""
+    encode = json.JSONEncoder(ensure_ascii=True, allow_nan=True, separators=(",", ":")).encode
+    token = re.compile(r'"(?:\\.|[^"\\])*"|-?Infinity|NaN')
+    names = {"Infinity": '"inf"', "-Infinity": '"-inf"', "NaN": '"nan"'}
+
+    def dumps(value: Any) -> str:
+        text = encode(value)
+        if "Infinity" not in text and "NaN" not in text:
+            return text
+        return token.sub(lambda m: names.get(m.group(), m.group()), text)
+
+    return dumps
 
 
 def _with_extra(line: str, number: int, extra: dict[str, Any], dumps: Callable[[Any], str]) -> str:

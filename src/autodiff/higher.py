@@ -33,6 +33,7 @@ from .evaluate import (
     backward,
     check_bindings,
     forward,
+    forward_lazy,
 )
 from .graph import Graph, gc_paused
 from .numfmt import format_number
@@ -429,8 +430,12 @@ class _Second:
         # the errors and conventions are the gradient's too)
         with gc_paused():
             self.bound = check_bindings(graph, bindings, allowed)
-            self.values = forward(graph, self.bound)
-            self.adj, local, self.conventions = backward(graph, self.values, True)
+            if getattr(graph, "has_where", False):  # only the branches taken, as eval
+                self.values, taken = forward_lazy(graph, self.bound)
+                self.adj, local, self.conventions = backward(graph, self.values, True, taken)
+            else:
+                self.values = forward(graph, self.bound)
+                self.adj, local, self.conventions = backward(graph, self.values, True)
         self.local = local
         need = (evaluated(graph, self.bound, [out])[1] if getattr(graph, "has_where", False)
                 else graph.reachable(out))  # (with where, only the branches taken)

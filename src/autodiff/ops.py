@@ -1724,6 +1724,15 @@ def _logsumexp(xs: list[float]) -> float:
     return m + math.log(math.fsum([math.exp(x - m) for x in xs]))
 
 
+def _logsumexp_locals(xs: list[float], out: float) -> list[float]:
+    # exp(x_k - logsumexp) loses digits when |x| is large (x_k - out cancels);
+    # exp(x_k - max) / sum(exp(x_j - max)) is the same softmax, exact to ulps
+    m = max(xs)
+    e = [math.exp(x - m) for x in xs]
+    s = math.fsum(e)
+    return [v / s for v in e]
+
+
 def _clamp(x: float, lo: float, hi: float) -> float:
     return min(max(x, lo), hi)
 
@@ -1753,7 +1762,7 @@ VARIADIC: dict[str, Variadic] = {op.name: op for op in (
              doc="sqrt(x1^2 + ... + xn^2) without overflow", taylor=_tn_hypot),
     Variadic("norm", 1, _hypot, _hypot_locals, "{k}/norm({args})",
              doc="the Euclidean norm, hypot(x1, ..., xn)", taylor=_tn_hypot),
-    Variadic("logsumexp", 1, _logsumexp, lambda xs, out: [math.exp(x - out) for x in xs],
+    Variadic("logsumexp", 1, _logsumexp, _logsumexp_locals,
              "exp({k} - logsumexp({args}))", doc="log(exp(x1) + ... + exp(xn)) without overflow",
              taylor=_tn_logsumexp),
 )}

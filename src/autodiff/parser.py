@@ -230,8 +230,36 @@ def parse(text: str, *, source: str = "", max_chars: Optional[int] = None) -> Gr
     if max_chars is not None and len(text) > max_chars:
         raise InputError(f"the program is {len(text):,} characters long, over the limit of "
                          f"{max_chars:,} (raise it with --max-chars)")
+    _refuse_version_names(text, source)
     with gc_paused():
         return _parse(text, source)
+
+
+def _refuse_version_names(text: str, source: str) -> None:
+    """`c#2` names a version in the output, but in a program `#` starts a
+    comment: `J = c#2 * 10` would silently read as `J = c`. A `#` right after a
+    name and before a digit, where a comment starts, is an error instead."""
+    if "#" not in text:
+        return
+    start = 0
+    for line in text.split("\n"):
+        k = line.find("#")
+        if k > 0 and k + 1 < len(line) and line[k + 1].isdigit() and (line[k - 1].isalnum()
+                                                                     or line[k - 1] == "_"):
+            j = k
+            while j > 0 and (line[j - 1].isalnum() or line[j - 1] == "_"):
+                j -= 1
+            name = line[j:k]
+            e = k + 1
+            while e < len(line) and line[e].isdigit():
+                e += 1
+            raise SyntaxProblem(
+                f"{escape_text(name + line[k:e], 40)} names a version only in the output (the "
+                f"table, --of {escape_text(name, 40)}#2); in a program `#` starts a comment, and "
+                f"{escape_text(name, 40)} means its latest value: give the value a name of its own "
+                f"(e.g. {escape_text(name, 40)}_first = {escape_text(name, 40)}) to use it later",
+                text, start + k, kind="syntax", source=source)
+        start += len(line) + 1
 
 
 def positions(graph: Graph) -> Optional[list[int]]:

@@ -147,8 +147,16 @@ def plot_data(graph: Graph, bindings: Mapping[str, float], *, variable: Optional
     slope = r.adjoints[graph.variables[variable]]
     lo = x0 - 3.0 if lo is None else float(lo)
     hi = x0 + 3.0 if hi is None else float(hi)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise UsageProblem(f"the range {lo!r} to {hi!r} around x = {x0!r} reaches past the largest "
+                           "double: give --range LOW:HIGH")
     if not lo < hi:
-        raise UsageProblem("the range is empty: LOW must be below HIGH")
+        raise UsageProblem("the range is empty: LOW must be below HIGH" if lo > hi else
+                           f"the range {lo!r}:{hi!r} around x = {x0!r} is empty in doubles: "
+                           "give --range LOW:HIGH")
+    if not math.isfinite(hi - lo) or (hi - lo) < 1e-300:
+        raise UsageProblem(f"the range {lo!r}:{hi!r} is too wide or too narrow to sample in doubles "
+                           "(its width must be finite and at least 1e-300)")
     samples = max(3, samples)
     xs = [lo + (hi - lo) * k / (samples - 1) for k in range(samples)]
     xs[-1] = hi

@@ -53,6 +53,9 @@ def to_fraction(value: Any, name: str = "") -> Fraction:
         num, _, den = text.partition("/")
         if den and int(den) == 0:
             raise BindingError(f"the value for {name} divides by zero: {value}", name)
+        if len(text) > _PARSE_DIGITS:
+            raise BindingError(f"the value for {name} has more than {_PARSE_DIGITS:,} digits (the "
+                               "most a number read from text may have)", name)
         if len(text) > EXACT_DIGITS:
             raise BindingError(f"the value for {name} has more than {EXACT_DIGITS:,} digits", name)
         mantissa, _, exponent = num.lower().partition("e")
@@ -61,6 +64,10 @@ def to_fraction(value: Any, name: str = "") -> Fraction:
         return Fraction(num) / Fraction(den or 1)
     raise BindingError(f"the value for {name} is not a rational number: {value!r} (write 5, "
                        "-2.5, 1e-3 or 1/3)", name)
+
+
+#: Python reads integers of at most 4,300 digits from text (sys.get_int_max_str_digits)
+_PARSE_DIGITS = 4_000
 
 
 def exact_text(x: Number) -> str:
@@ -150,7 +157,12 @@ def evaluate_exact(graph: Graph, bindings: Mapping[str, Any], *, auto: bool = Fa
                    allowed: Optional[set[str]] = None) -> ExactResult:
     """Evaluate and differentiate the output with rationals (see the module)."""
     fractions = {k: to_fraction(v, k) for k, v in bindings.items()}
-    floats = {k: float(v) for k, v in fractions.items()}
+    floats: dict[str, float] = {}
+    for var, exact in fractions.items():
+        try:
+            floats[var] = float(exact)
+        except OverflowError:
+            raise BindingError(f"the value for {var} is too large for a double", var) from None
     bound = check_bindings(graph, floats, allowed)  # names, missing values, doubles' range
     out = graph.output
     if getattr(graph, "has_where", False):  # only the branches taken at this point

@@ -1377,7 +1377,7 @@ OPS: tuple[Op, ...] = (
         Partial(lambda x, y, out: 1.0 if y < x else (0.5 if x == y else 0.0), "(y < x ? 1 : 0)", _tie,
                 np="np.where({1} < {0}, 1.0, np.where({0} == {1}, 0.5, 0.0))",
                 expr="where(x == y, 0.5, y < x)")),
-       finite=True, tex=r"\min",
+       doc="the smaller; a tie gives 0.5 to each", finite=True, tex=r"\min",
        spell={**_lib("min", 2, numpy="minimum", c="fmin"), "python": "min({0}, {1})"}, taylor=_t_min),
     Op("max", ("x", "y"), max,
        (Partial(lambda x, y, out: 1.0 if x > y else (0.5 if x == y else 0.0), "(x > y ? 1 : 0)", _tie,
@@ -1386,7 +1386,7 @@ OPS: tuple[Op, ...] = (
         Partial(lambda x, y, out: 1.0 if y > x else (0.5 if x == y else 0.0), "(y > x ? 1 : 0)", _tie,
                 np="np.where({1} > {0}, 1.0, np.where({0} == {1}, 0.5, 0.0))",
                 expr="where(x == y, 0.5, y > x)")),
-       finite=True, tex=r"\max",
+       doc="the larger; a tie gives 0.5 to each", finite=True, tex=r"\max",
        spell={**_lib("max", 2, numpy="maximum", c="fmax"), "python": "max({0}, {1})"}, taylor=_t_max),
     # -- trigonometric
     Op("sin", ("x",), math.sin, (Partial.function_of_x(math.cos, "cos(x)"),), finite=True,

@@ -112,33 +112,18 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
 
     rows: dict[int, int] = {}  # id(op) -> a small number naming it in the source
 
-    def row(op: Op) -> int:
-        return rows.setdefault(id(op), len(rows))
-
-    def fn_name(op: Op) -> str:
-        name = f"_f{row(op)}"
-        namespace[name] = op.value
+    def bind(kind: str, op: Op, rule: Any, k: int = -1) -> str:
+        """A name for one of row op's rules in the compiled code's namespace:
+        _f0 (its value), _p0_1 (its partial 1), _d0_0 (a partial as f(x)), ..."""
+        name = f"_{kind}{rows.setdefault(id(op), len(rows))}" + (f"_{k}" if k >= 0 else "")
+        namespace[name] = rule
         return name
 
     def partial_name(op: Op, k: int) -> str:
-        name = f"_p{row(op)}_{k}"
-        namespace[name] = op.partials[k].fn
-        return name
-
-    def nvalue_name(op: Op) -> str:
-        name = f"_n{row(op)}"
-        namespace[name] = op.nvalue
-        return name
-
-    def nlocals_name(op: Op) -> str:
-        name = f"_m{row(op)}"
-        namespace[name] = op.nlocals
-        return name
+        return bind("p", op, op.partials[k].fn, k)
 
     def of_x_name(op: Op, k: int) -> str:
-        name = f"_d{row(op)}_{k}"
-        namespace[name] = op.partials[k].of_x
-        return name
+        return bind("d", op, op.partials[k].of_x, k)
 
     params = ", ".join(f"v{graph.variables[v]}" for v in variables)
     body: list[str] = []
@@ -150,7 +135,7 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
             continue
         if arg1[i] == NARY:  # the row's rule on the list of arguments, as the interpreter calls it
             refs = ", ".join(ref(j) for j in graph.more[i])
-            body.append(f"v{i} = {nvalue_name(op)}([{refs}])")
+            body.append(f"v{i} = {bind('n', op, op.nvalue)}([{refs}])")
             if not op.finite:
                 checked.append(f"v{i}")
             continue
@@ -159,14 +144,16 @@ def compile_graph(graph: Graph) -> Optional[Compiled]:
         if op.py is not None:
             expr = op.py.format(ra, rb)
         else:
-            expr = f"{fn_name(op)}({ra}, {rb})" if rb else f"{fn_name(op)}({ra})"
+            fn = bind("f", op, op.value)
+            expr = f"{fn}({ra}, {rb})" if rb else f"{fn}({ra})"
         body.append(f"v{i} = {expr}")
         if not op.finite:
             checked.append(f"v{i}")
     def nary_factors(i: int, op: Op, g: str) -> list[str]:
         # every factor from one call of the row's rule, in the interpreter's order
         more = graph.more[i]
-        body.append(f"d{i} = {nlocals_name(op)}([{', '.join(ref(j) for j in more)}], v{i})")
+        rule = bind("m", op, op.nlocals)
+        body.append(f"d{i} = {rule}([{', '.join(ref(j) for j in more)}], v{i})")
         return [f"{g} * d{i}[{k}]" for k in range(len(more))]
 
     gradient, grad_checked = write_reverse(

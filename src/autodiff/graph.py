@@ -450,6 +450,8 @@ class Builder:
             return i
         if name in CONSTANTS or self.defining is not None:
             return self._new_name(name, tok)
+        # A new input, as _new_name makes it, written out here: a program of
+        # 1e5 variables parsed about 4% slower through the call.
         g = self.g
         i = self.variables[name] = len(g.op)
         if self.env is not self.variables:
